@@ -1,0 +1,216 @@
+// Partitioning: unfold each weight layer into weight matrices (the five
+// formats of PIMCOMP, TCAD 2024, Table IV), cut every matrix into array
+// groups (AGs) and count logical crossbars, compute cycles, input loads and
+// extra local memory per format.
+//
+// An AG is one block of xbar_rows rows of a matrix with all its columns,
+// i.e. ceil(W / xbar_cols) crossbars that share one input vector. An AG must
+// sit in one core, so a matrix wider than one core's logical crossbars is
+// also cut into column blocks; those need no partial-sum accumulation
+// across them (they produce different outputs).
+#include "partition.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+// ORDER UNFOLD
+static const char *unfold_names[PT_UNF_COUNT] = {
+    "im2col", "tap", "scatter", "row", "row-scatter"};
+static const char *unfold_tuples[PT_UNF_COUNT] = {
+    "(I*K^2, O, 1)", "(I, O, K^2)", "(I, O*K^2, 1)", "(I*K, O, K)",
+    "(I*K, O*K, 1)"};
+
+const char *pt_unfold_name(pt_unfold u) { return unfold_names[u]; }
+const char *pt_unfold_tuple(pt_unfold u) { return unfold_tuples[u]; }
+
+int pt_unfold_parse(const char *s) {
+  for (int u = 0; u < PT_UNF_COUNT; u++)
+    if (strcmp(s, unfold_names[u]) == 0)
+      return u;
+  return -1;
+}
+
+const char *pt_unfold_list(void) {
+  return "im2col (I*K^2,O,1), tap (I,O,K^2), scatter (I,O*K^2,1), "
+         "row (I*K,O,K), row-scatter (I*K,O*K,1)";
+}
+
+// Matrix shape, compute steps, loads and extra memory of a conv under u.
+// Table IV with Fin -> the input map (hin x win), Fout -> the output map,
+// K^2 -> kh*kw and K -> kw (a kernel row).
+static void unfold_conv(pt_unfold u, int64_t I, int64_t O, int64_t kh,
+                        int64_t kw, const int64_t in[3], const int64_t out[3],
+                        pt_part *p) {
+  int64_t k2 = kh * kw, hin = in[1], win = in[2], hout = out[1],
+          wout = out[2];
+  int64_t P = 1;
+  switch (u) {
+  case PT_UNF_IM2COL:
+    p->rows = I * k2, p->cols = O, P = 1;
+    p->steps = hout * wout;
+    p->load_elems = hout * wout * k2 * I;
+    p->extra_mem_elems = k2 * I + O;
+    break;
+  case PT_UNF_I_O_K2:
+    p->rows = I, p->cols = O, P = k2;
+    p->steps = hout * wout;
+    p->load_elems = hin * wout * kw * I;
+    p->extra_mem_elems = k2 * I + k2 * O;
+    break;
+  case PT_UNF_I_OK2:
+    p->rows = I, p->cols = O * k2, P = 1;
+    p->steps = hin * win;
+    p->load_elems = hin * win * I;
+    p->extra_mem_elems = I + k2 * O;
+    break;
+  case PT_UNF_IK_O_K:
+    p->rows = I * kw, p->cols = O, P = kh;
+    p->steps = hout * wout;
+    p->load_elems = hin * wout * kw * I;
+    p->extra_mem_elems = k2 * I + kh * O;
+    break;
+  case PT_UNF_IK_OK:
+    p->rows = I * kw, p->cols = O * kh, P = 1;
+    p->steps = hin * wout;
+    p->load_elems = hin * wout * kw * I;
+    p->extra_mem_elems = kw * I + kh * O;
+    break;
+  default:
+    break;
+  }
+  p->matrices = P;
+}
+
+static void cut_into_ags(const pt_arch *a, pt_part *p) {
+  int64_t cap = pt_arch_logical_per_core(a);
+  int64_t row_xbars = pt_ceil_div(p->cols, a->xbar_cols);
+  p->row_blocks = pt_ceil_div(p->rows, a->xbar_rows);
+  p->col_blocks = pt_ceil_div(row_xbars, cap);
+  p->max_ag_crossbars = row_xbars < cap ? row_xbars : cap;
+  p->ags_per_matrix = p->row_blocks * p->col_blocks;
+  p->ags = p->matrices * p->ags_per_matrix;
+  p->crossbars = p->matrices * p->row_blocks * row_xbars;
+}
+
+int pt_part_layer(const pt_graph *g, int node, pt_unfold u,
+                  const pt_arch *a, pt_part *p, pt_error *err) {
+  const pt_node *n = &g->n[node];
+  memset(p, 0, sizeof *p);
+  p->node = node;
+  p->unfold = u;
+  p->groups = 1;
+  if (n->op != PT_OP_CONV && n->op != PT_OP_FC)
+    return pt_errorf(err, "node '%s': %s has no weights to partition",
+                     n->name, pt_op_names[n->op]);
+  const pt_tensor *x = &g->t[n->in[0]], *w = &g->t[n->in[1]],
+                  *y = &g->t[n->out[0]];
+  if (pt_tensor_chw(x, p->in_chw) || pt_tensor_chw(y, p->out_chw))
+    return pt_errorf(err, "node '%s': %s on a rank-%d tensor is not "
+                     "supported by the partitioner (ranks 2-4 are)",
+                     n->name, pt_op_names[n->op], x->ndim);
+  if (n->op == PT_OP_FC) {
+    if (n->a.trans_a)
+      return pt_errorf(err, "node '%s': Gemm with transA=1 is not "
+                       "supported", n->name);
+    int64_t I = n->a.trans_b ? w->dims[1] : w->dims[0];
+    int64_t O = n->a.trans_b ? w->dims[0] : w->dims[1];
+    int64_t vectors = x->dims[0] > 0 ? pt_tensor_numel(x) / x->dims[0] / I
+                                     : 0;
+    p->rows = I, p->cols = O, p->matrices = 1;
+    p->steps = vectors;
+    p->load_elems = vectors * I;
+    p->extra_mem_elems = I + O;
+    p->macs = vectors * I * O;
+  } else {
+    if (n->a.nspatial > 2)
+      return pt_errorf(err, "node '%s': %d-D convolution is not supported "
+                       "by the partitioner (1-D and 2-D are)", n->name,
+                       n->a.nspatial);
+    int64_t gr = n->a.group > 0 ? n->a.group : 1;
+    int64_t O = w->dims[0], Ig = w->dims[1];
+    int64_t kh = n->a.nspatial == 2 ? w->dims[2] : 1;
+    int64_t kw = w->dims[w->ndim - 1];
+    if (Ig * gr != p->in_chw[0] || O % gr)
+      return pt_errorf(err, "node '%s': weight %s [%lld, %lld, ...] does "
+                       "not match %lld input channels in %lld groups",
+                       n->name, w->name, (long long)O, (long long)Ig,
+                       (long long)p->in_chw[0], (long long)gr);
+    p->groups = gr;
+    unfold_conv(u, Ig, O / gr, kh, kw, p->in_chw, p->out_chw, p);
+    p->matrices *= gr;
+    p->load_elems *= gr;
+    p->extra_mem_elems *= gr;
+    p->macs = p->out_chw[1] * p->out_chw[2] * O * Ig * kh * kw;
+  }
+  cut_into_ags(a, p);
+  return 0;
+}
+
+int pt_part_network(const pt_graph *g, const pt_arch *a, pt_unfold dflt,
+                    const pt_unfold *unfold, pt_part_net *net,
+                    pt_error *err) {
+  memset(net, 0, sizeof *net);
+  int *idx = pt_malloc(g->nn * sizeof *idx);
+  net->nlayers = pt_graph_weight_layers(g, idx);
+  net->l = pt_calloc(net->nlayers, sizeof *net->l);
+  for (int i = 0; i < net->nlayers; i++) {
+    pt_unfold u = unfold ? unfold[i] : dflt;
+    if (pt_part_layer(g, idx[i], u, a, &net->l[i], err)) {
+      free(idx);
+      pt_part_net_free(net);
+      return -1;
+    }
+    net->crossbars += net->l[i].crossbars;
+    net->macs += net->l[i].macs;
+  }
+  free(idx);
+  net->available = pt_arch_logical_total(a);
+  net->fits = pt_part_fits(net, a);
+  return 0;
+}
+
+void pt_part_net_free(pt_part_net *net) {
+  free(net->l);
+  memset(net, 0, sizeof *net);
+}
+
+static int cmp_desc(const void *x, const void *y) {
+  int64_t a = *(const int64_t *)x, b = *(const int64_t *)y;
+  return (a < b) - (a > b);
+}
+
+bool pt_part_fits(const pt_part_net *net, const pt_arch *a) {
+  if (net->crossbars > pt_arch_logical_total(a))
+    return false;
+  int64_t nags = 0;
+  for (int i = 0; i < net->nlayers; i++)
+    nags += net->l[i].ags;
+  int64_t *w = pt_malloc(nags * sizeof *w);
+  int64_t k = 0, cap = pt_arch_logical_per_core(a);
+  for (int i = 0; i < net->nlayers; i++) {
+    const pt_part *p = &net->l[i];
+    // crossbars of one full row block, cut into AGs of at most cap
+    int64_t xr = p->crossbars / (p->matrices * p->row_blocks);
+    for (int64_t m = 0; m < p->matrices * p->row_blocks; m++)
+      for (int64_t c = 0; c < p->col_blocks; c++)
+        w[k++] = (c + 1) * cap <= xr ? cap : xr - c * cap;
+  }
+  qsort(w, nags, sizeof *w, cmp_desc);
+  int ncores = pt_arch_total_cores(a);
+  int64_t *freec = pt_malloc(ncores * sizeof *freec);
+  for (int c = 0; c < ncores; c++)
+    freec[c] = cap;
+  bool ok = true;
+  for (int64_t i = 0; i < nags && ok; i++) {
+    int c = 0;
+    while (c < ncores && freec[c] < w[i])
+      c++;
+    if (c == ncores)
+      ok = false;
+    else
+      freec[c] -= w[i];
+  }
+  free(w);
+  free(freec);
+  return ok;
+}

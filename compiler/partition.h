@@ -1,0 +1,74 @@
+// Partitioning: how each weight layer unfolds into weight matrices, and how
+// the matrices are cut into array groups (AGs) of logical crossbars.
+#ifndef PT_PARTITION_H
+#define PT_PARTITION_H
+
+#include "graph.h"
+#include "../cost/arch.h"
+
+// The five unfolding formats of a conv with I input channels, O output
+// channels and a kh x kw kernel into P matrices of H rows x W columns
+// (H*W*P = I*O*kh*kw; H is the summed direction). PIMCOMP (TCAD 2024),
+// Table IV. K^2 stands for kh*kw, K for kw.
+// ORDER UNFOLD: keep unfold_names[] in partition.c in the same order.
+typedef enum {
+  PT_UNF_IM2COL,     // (I*K^2, O,     1)   classic im2col (default)
+  PT_UNF_I_O_K2,     // (I,     O,     K^2) one matrix per kernel tap
+  PT_UNF_I_OK2,      // (I,     O*K^2, 1)   each input pixel multiplied once
+  PT_UNF_IK_O_K,     // (I*K,   O,     K)   one matrix per kernel row
+  PT_UNF_IK_OK,      // (I*K,   O*K,   1)   kernel rows side by side
+  PT_UNF_COUNT
+} pt_unfold;
+
+// One weight layer, partitioned for one copy (replica).
+typedef struct {
+  int node;                 // graph node index
+  pt_unfold unfold;
+  int64_t groups;           // conv groups (1 for fc)
+  int64_t in_chw[3], out_chw[3];
+  int64_t rows, cols;       // H x W of one weight matrix
+  int64_t matrices;         // P * groups
+  int64_t row_blocks;       // ceil(rows / xbar_rows): AGs whose partial
+                            // sums add up to one output
+  int64_t col_blocks;       // column blocks of one matrix (an AG is at most
+                            // one core's logical crossbars wide)
+  int64_t ags_per_matrix;   // row_blocks * col_blocks
+  int64_t ags;              // matrices * ags_per_matrix
+  int64_t crossbars;        // logical crossbars of one copy
+  int64_t max_ag_crossbars; // the widest AG
+  int64_t steps;            // mvm issues per AG per sample (Table IV cycles)
+  int64_t load_elems;       // input elements loaded per sample (Table IV)
+  int64_t extra_mem_elems;  // extra local memory in elements (Table IV)
+  int64_t macs;             // multiply-accumulates per sample
+} pt_part;
+
+typedef struct {
+  int nlayers;
+  pt_part *l;               // weight layers in topological order
+  int64_t crossbars;        // sum over layers, one copy each
+  int64_t available;        // logical crossbars on the whole chip
+  int64_t macs;
+  bool fits;                // one copy of everything can be placed
+} pt_part_net;
+
+const char *pt_unfold_name(pt_unfold u);
+const char *pt_unfold_tuple(pt_unfold u);     // "(I*K^2, O, 1)"
+// Parse a format name (or "im2col"); returns -1 if unknown.
+int pt_unfold_parse(const char *s);
+const char *pt_unfold_list(void);             // names, comma separated
+
+// Partition one weight layer (conv or fc node) with format u.
+int pt_part_layer(const pt_graph *g, int node, pt_unfold u,
+                  const pt_arch *a, pt_part *out, pt_error *err);
+
+// Partition every weight layer; unfold[i] gives the format of the i-th
+// weight layer, or NULL for `dflt` everywhere.
+int pt_part_network(const pt_graph *g, const pt_arch *a, pt_unfold dflt,
+                    const pt_unfold *unfold, pt_part_net *net, pt_error *err);
+void pt_part_net_free(pt_part_net *net);
+
+// First-fit-decreasing placement of one copy of every AG onto the cores:
+// true when all fit. Each AG must sit in one core.
+bool pt_part_fits(const pt_part_net *net, const pt_arch *a);
+
+#endif

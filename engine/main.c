@@ -1,0 +1,304 @@
+// The pimtune command line: a table of subcommands, each parsing its own
+// options and driving the stages top to bottom (load -> partition -> ...).
+// The only place that parses argv and the only place that exits.
+#define _GNU_SOURCE
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cjson/cJSON.h>
+
+#include "compiler/graph.h"
+#include "compiler/partition.h"
+#include "cost/arch.h"
+
+enum { EXIT_OK = 0, EXIT_ERR = 2 };
+
+static const char *default_arch = "configs/arch/isaac.json";
+
+// ---------------------------------------------------------------------------
+// Shared helpers
+
+static int fail(const pt_error *err) {
+  fprintf(stderr, "pimtune: %s\n", err->msg);
+  return EXIT_ERR;
+}
+
+static int usage_error(const char *cmd, const char *fmt, const char *arg) {
+  fprintf(stderr, "pimtune %s: ", cmd);
+  fprintf(stderr, fmt, arg);
+  fprintf(stderr, " (see 'pimtune %s --help')\n", cmd);
+  return EXIT_ERR;
+}
+
+// The bundled configs are found from the working directory or, failing
+// that, from the source tree pimtune was built from.
+static const char *resolve_default_arch(char *buf, size_t len) {
+  if (access(default_arch, R_OK) == 0)
+    return default_arch;
+  snprintf(buf, len, "%s/%s", PT_SOURCE_DIR, default_arch);
+  return buf;
+}
+
+static int load_inputs(const char *model, const char *arch_path,
+                       pt_graph **g, pt_arch *arch, pt_error *err) {
+  char buf[1024];
+  if (!arch_path)
+    arch_path = resolve_default_arch(buf, sizeof buf);
+  if (pt_arch_load(arch_path, arch, err))
+    return -1;
+  char notice[PT_ERRMSG];
+  *g = pt_graph_load(model, notice, sizeof notice, err);
+  if (!*g)
+    return -1;
+  if (notice[0])
+    fprintf(stderr, "pimtune: note: %s\n", notice);
+  return 0;
+}
+
+static void fmt_count(char *out, size_t len, double v) {
+  const char *suffix[] = {"", "K", "M", "G", "T"};
+  int k = 0;
+  while (v >= 1000 && k < 4)
+    v /= 1000, k++;
+  if (k == 0)
+    snprintf(out, len, "%.0f", v);
+  else
+    snprintf(out, len, "%.2f%s", v, suffix[k]);
+}
+
+// ---------------------------------------------------------------------------
+// pimtune info
+
+static const char info_help[] =
+    "usage: pimtune info MODEL [--arch FILE] [--unfold FORMAT] [--json]\n"
+    "\n"
+    "Read a network (ONNX, or PIMCOMP-NN JSON) and a chip description and\n"
+    "print, per weight layer, how it unfolds onto crossbars: the weight\n"
+    "matrix (H rows x W columns), how many matrices, array groups (AGs) and\n"
+    "logical crossbars one copy needs, and the multiply-accumulates per\n"
+    "sample; then whether one copy of the whole network fits the chip.\n"
+    "\n"
+    "  --arch FILE      chip description (default configs/arch/isaac.json)\n"
+    "  --unfold FORMAT  unfolding of every conv (default im2col); one of\n"
+    "                   %s\n"
+    "  --json           print one JSON object instead of a table\n"
+    "  -h, --help       this text\n";
+
+static cJSON *chw_json(const int64_t chw[3]) {
+  cJSON *a = cJSON_CreateArray();
+  for (int i = 0; i < 3; i++)
+    cJSON_AddItemToArray(a, cJSON_CreateNumber((double)chw[i]));
+  return a;
+}
+
+static void info_json(const pt_graph *g, const pt_arch *a,
+                      const pt_part_net *net) {
+  cJSON *o = cJSON_CreateObject();
+  cJSON_AddStringToObject(o, "model", g->name);
+  cJSON_AddStringToObject(o, "arch", a->name);
+  cJSON_AddNumberToObject(o, "weight_layers", net->nlayers);
+  cJSON_AddNumberToObject(o, "total_crossbars", (double)net->crossbars);
+  cJSON_AddNumberToObject(o, "available_crossbars", (double)net->available);
+  cJSON_AddBoolToObject(o, "fits", net->fits);
+  cJSON_AddBoolToObject(o, "has_weights", g->has_weights);
+  cJSON_AddNumberToObject(o, "macs", (double)net->macs);
+  cJSON *layers = cJSON_AddArrayToObject(o, "layers");
+  for (int i = 0; i < net->nlayers; i++) {
+    const pt_part *p = &net->l[i];
+    const pt_node *n = &g->n[p->node];
+    cJSON *l = cJSON_CreateObject();
+    cJSON_AddStringToObject(l, "name", n->name);
+    cJSON_AddStringToObject(l, "op", pt_op_names[n->op]);
+    cJSON_AddItemToObject(l, "in", chw_json(p->in_chw));
+    cJSON_AddItemToObject(l, "out", chw_json(p->out_chw));
+    cJSON_AddNumberToObject(l, "weight_rows", (double)p->rows);
+    cJSON_AddNumberToObject(l, "weight_cols", (double)p->cols);
+    cJSON_AddNumberToObject(l, "matrices", (double)p->matrices);
+    cJSON_AddNumberToObject(l, "ags", (double)p->ags);
+    cJSON_AddNumberToObject(l, "crossbars", (double)p->crossbars);
+    cJSON_AddNumberToObject(l, "macs", (double)p->macs);
+    cJSON_AddNumberToObject(l, "groups", (double)p->groups);
+    cJSON_AddStringToObject(l, "unfold", pt_unfold_name(p->unfold));
+    cJSON_AddNumberToObject(l, "steps", (double)p->steps);
+    cJSON_AddItemToArray(layers, l);
+  }
+  char *s = cJSON_PrintUnformatted(o);
+  puts(s);
+  free(s);
+  cJSON_Delete(o);
+}
+
+static void info_table(const pt_graph *g, const pt_arch *a,
+                       const pt_part_net *net, pt_unfold u) {
+  printf("model   %s (%s%s)\n", g->name, g->path,
+         g->has_weights ? "" : ", structure only");
+  printf("arch    %s (%s): %d cores x %d logical crossbars of %dx%d = %lld\n",
+         a->name, a->path, pt_arch_total_cores(a),
+         pt_arch_logical_per_core(a), a->xbar_rows, a->xbar_cols,
+         (long long)net->available);
+  printf("unfold  %s %s\n\n", pt_unfold_name(u), pt_unfold_tuple(u));
+  printf("%4s  %-32s %-4s %14s %14s %13s %5s %6s %6s %8s\n", "#", "layer",
+         "op", "in (CxHxW)", "out (CxHxW)", "H x W", "mat", "AGs", "xbars",
+         "MACs");
+  for (int i = 0; i < net->nlayers; i++) {
+    const pt_part *p = &net->l[i];
+    char in[32], out[32], hw[32], macs[16];
+    snprintf(in, sizeof in, "%lldx%lldx%lld", (long long)p->in_chw[0],
+             (long long)p->in_chw[1], (long long)p->in_chw[2]);
+    snprintf(out, sizeof out, "%lldx%lldx%lld", (long long)p->out_chw[0],
+             (long long)p->out_chw[1], (long long)p->out_chw[2]);
+    snprintf(hw, sizeof hw, "%lldx%lld", (long long)p->rows,
+             (long long)p->cols);
+    fmt_count(macs, sizeof macs, (double)p->macs);
+    const char *name = g->n[p->node].name;
+    size_t nl = strlen(name);
+    printf("%4d  %-32s %-4s %14s %14s %13s %5lld %6lld %6lld %8s\n", i + 1,
+           nl > 32 ? name + nl - 32 : name, pt_op_names[g->n[p->node].op],
+           in, out, hw, (long long)p->matrices, (long long)p->ags,
+           (long long)p->crossbars, macs);
+  }
+  char macs[16];
+  fmt_count(macs, sizeof macs, (double)net->macs);
+  printf("\n%d weight layers, %s MACs per sample; one copy needs %lld of "
+         "%lld logical crossbars (%.1f%%): %s\n",
+         net->nlayers, macs, (long long)net->crossbars,
+         (long long)net->available,
+         net->available ? 100.0 * net->crossbars / net->available : 0.0,
+         net->fits ? "fits" : "DOES NOT FIT");
+}
+
+static int cmd_info(int argc, char **argv) {
+  static const struct option opts[] = {
+      {"arch", required_argument, 0, 'a'},
+      {"unfold", required_argument, 0, 'u'},
+      {"json", no_argument, 0, 'j'},
+      {"help", no_argument, 0, 'h'},
+      {0, 0, 0, 0}};
+  const char *arch_path = NULL;
+  int unfold = PT_UNF_IM2COL, json = 0, c;
+  optind = 1;
+  opterr = 0;
+  while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
+    switch (c) {
+    case 'a':
+      arch_path = optarg;
+      break;
+    case 'u':
+      unfold = pt_unfold_parse(optarg);
+      if (unfold < 0)
+        return usage_error("info", "unknown unfolding format '%s'", optarg);
+      break;
+    case 'j':
+      json = 1;
+      break;
+    case 'h':
+      printf(info_help, pt_unfold_list());
+      return EXIT_OK;
+    default:
+      return usage_error("info", "unknown or incomplete option '%s'",
+                         argv[optind - 1]);
+    }
+  }
+  if (optind != argc - 1)
+    return usage_error("info", "%s", optind >= argc
+                                         ? "expected one MODEL file"
+                                         : "expected exactly one MODEL file");
+
+  pt_error err = {{0}};
+  pt_graph *g = NULL;
+  pt_arch arch;
+  if (load_inputs(argv[optind], arch_path, &g, &arch, &err))
+    return fail(&err);
+  pt_part_net net;
+  if (pt_part_network(g, &arch, unfold, NULL, &net, &err)) {
+    pt_error_prefix(&err, "%s: ", g->path);
+    pt_graph_free(g);
+    return fail(&err);
+  }
+  if (json)
+    info_json(g, &arch, &net);
+  else
+    info_table(g, &arch, &net, unfold);
+  pt_part_net_free(&net);
+  pt_graph_free(g);
+  return EXIT_OK;
+}
+
+// ---------------------------------------------------------------------------
+// Commands of later milestones: named, documented, and honest about it.
+
+static int not_yet(const char *cmd) {
+  fprintf(stderr, "pimtune: '%s' is not implemented in pimtune %s yet; "
+          "available now: info\n", cmd, PT_VERSION);
+  return EXIT_ERR;
+}
+static int cmd_tune(int argc, char **argv) { return not_yet("tune"); }
+static int cmd_compile(int argc, char **argv) { return not_yet("compile"); }
+static int cmd_verify(int argc, char **argv) { return not_yet("verify"); }
+static int cmd_show(int argc, char **argv) { return not_yet("show"); }
+static int cmd_export(int argc, char **argv) { return not_yet("export"); }
+static int cmd_plot(int argc, char **argv) { return not_yet("plot"); }
+static int cmd_sweep(int argc, char **argv) { return not_yet("sweep"); }
+
+typedef struct {
+  const char *name;
+  int (*run)(int argc, char **argv);
+  const char *summary;
+} command;
+
+static const command commands[] = {
+    {"tune", cmd_tune, "search mappings for an objective (the default)"},
+    {"info", cmd_info, "per-layer crossbar needs and whether the model fits"},
+    {"compile", cmd_compile, "build per-core instruction streams"},
+    {"verify", cmd_verify, "execute the streams and compare with the CPU"},
+    {"show", cmd_show, "summarise a results file"},
+    {"export", cmd_export, "write schedules as asm, JSON or pimsim-nn input"},
+    {"plot", cmd_plot, "draw a results file with gnuplot"},
+    {"sweep", cmd_sweep, "run tunes over models x chips x parameters"},
+};
+enum { NCOMMANDS = sizeof commands / sizeof commands[0] };
+
+static void main_help(FILE *f) {
+  fprintf(f,
+          "pimtune %s: compile and autotune DNNs for crossbar PIM chips\n"
+          "\n"
+          "usage: pimtune [tune] MODEL [options]\n"
+          "       pimtune COMMAND [options]   ('pimtune COMMAND --help')\n"
+          "\n"
+          "commands:\n",
+          PT_VERSION);
+  for (int i = 0; i < NCOMMANDS; i++)
+    fprintf(f, "  %-8s %s\n", commands[i].name, commands[i].summary);
+  fprintf(f, "\nMODEL is an ONNX file (as exported by PyTorch) or a "
+             "PIMCOMP-NN JSON model.\n"
+             "Chip descriptions: configs/arch/*.json (docs/config.md).\n");
+}
+
+int main(int argc, char **argv) {
+  if (argc < 2) {
+    main_help(stderr);
+    return EXIT_ERR;
+  }
+  const char *first = argv[1];
+  if (!strcmp(first, "-h") || !strcmp(first, "--help")) {
+    main_help(stdout);
+    return EXIT_OK;
+  }
+  if (!strcmp(first, "--version")) {
+    printf("pimtune %s\n", PT_VERSION);
+    return EXIT_OK;
+  }
+  for (int i = 0; i < NCOMMANDS; i++)
+    if (!strcmp(first, commands[i].name))
+      return commands[i].run(argc - 1, argv + 1);
+  if (first[0] == '-') {
+    fprintf(stderr, "pimtune: unknown option '%s' (see 'pimtune --help')\n",
+            first);
+    return EXIT_ERR;
+  }
+  // `pimtune MODEL ...` is `pimtune tune MODEL ...`.
+  return cmd_tune(argc, argv);
+}

@@ -1,0 +1,52 @@
+"""Independent count of im2col crossbars and MACs of an ONNX model.
+
+Reads the model with the onnx package (its own parser and shape inference,
+none of pimtune's code) and prints one JSON object:
+{"weight_layers": n, "crossbars": n, "macs": n, "layers": [[name, xbars], ...]}
+Usage: count_crossbars.py MODEL.onnx XBAR_ROWS XBAR_COLS
+"""
+import json
+import math
+import sys
+
+import onnx
+from onnx import shape_inference
+
+
+def main():
+    path, rows, cols = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+    model = onnx.load(path, load_external_data=False)
+    model = shape_inference.infer_shapes(model)
+    g = model.graph
+    inits = {t.name: list(t.dims) for t in g.initializer}
+    shapes = {}
+    for vi in list(g.value_info) + list(g.output) + list(g.input):
+        dims = [d.dim_value for d in vi.type.tensor_type.shape.dim]
+        shapes[vi.name] = dims
+    layers, total_x, total_macs = [], 0, 0
+    for n in g.node:
+        if n.op_type == "Conv":
+            o, ig, kh, kw = inits[n.input[1]]
+            group = next((a.i for a in n.attribute if a.name == "group"), 1)
+            h, w = ig * kh * kw, o // group
+            x = group * math.ceil(h / rows) * math.ceil(w / cols)
+            out = shapes[n.output[0]]
+            macs = out[2] * out[3] * o * ig * kh * kw
+        elif n.op_type in ("Gemm", "MatMul") and n.input[1] in inits:
+            trans_b = next((a.i for a in n.attribute if a.name == "transB"), 0)
+            wd = inits[n.input[1]]
+            i, o = (wd[1], wd[0]) if trans_b else (wd[0], wd[1])
+            x = math.ceil(i / rows) * math.ceil(o / cols)
+            xin = shapes.get(n.input[0])
+            vectors = math.prod(xin[1:]) // i if xin else 1
+            macs = vectors * i * o
+        else:
+            continue
+        layers.append([n.name, x])
+        total_x += x
+        total_macs += macs
+    print(json.dumps({"weight_layers": len(layers), "crossbars": total_x,
+                      "macs": total_macs, "layers": layers}))
+
+
+main()
