@@ -1,0 +1,33 @@
+# The command line itself: help texts, version, unknown commands and
+# options, commands of later milestones that must say they are missing.
+. "$(dirname "$0")/lib.sh"
+
+"$PIMTUNE" --help >"$TMP/h" && grep -q "usage: pimtune" "$TMP/h" && ok || bad "--help"
+for c in info; do
+  "$PIMTUNE" $c --help >"$TMP/h" && grep -q "usage: pimtune $c" "$TMP/h" && ok ||
+    bad "$c --help"
+done
+grep -q -- "--unfold" "$TMP/h" && grep -q "row-scatter" "$TMP/h" && ok ||
+  bad "info --help lists the unfolding formats"
+"$PIMTUNE" --version | grep -Eq '^pimtune [0-9]+\.[0-9]+' && ok || bad "--version"
+
+expect_error "no arguments" "usage" "$PIMTUNE"
+expect_error "unknown option" "unknown option '--frobnicate'" "$PIMTUNE" --frobnicate
+expect_error "info unknown option" "unknown or incomplete option '--bogus'" \
+  "$PIMTUNE" info --bogus x.onnx
+expect_error "info without model" "expected one MODEL" "$PIMTUNE" info
+expect_error "info bad unfold" "unknown unfolding format 'diagonal'" \
+  "$PIMTUNE" info "$PT_SRC/configs/workloads/resnet18.onnx" --unfold diagonal
+for c in compile verify show export plot sweep tune; do
+  expect_error "$c not yet" "'$c' is not implemented" "$PIMTUNE" $c x
+done
+expect_error "default command is tune" "'tune' is not implemented" \
+  "$PIMTUNE" "$PT_SRC/configs/workloads/resnet18.onnx"
+
+# The table form names every weight layer and ends with the verdict.
+"$PIMTUNE" info "$PT_SRC/configs/workloads/resnet18.onnx" \
+  --arch "$PT_SRC/configs/arch/isaac.json" >"$TMP/t" 2>"$TMP/e" || bad "info table"
+grep -q "21 weight layers" "$TMP/t" && grep -q "fits" "$TMP/t" && ok ||
+  bad "info table summary: $(tail -1 "$TMP/t")"
+grep -q "structure only" "$TMP/e" && ok || bad "structure-only notice on stderr"
+finish
