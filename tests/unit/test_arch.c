@@ -669,6 +669,24 @@ static void test_set(void **state) {
   assert_int_equal(a.xbar_rows, 256);                   // unchanged
 }
 
+// docs/config.md documents every key.
+static void test_docs_cover_keys(void **state) {
+  (void)state;
+  size_t len;
+  pt_error err = {{0}};
+  unsigned char *doc =
+      pt_read_file(PT_SOURCE_DIR "/docs/config.md", &len, &err);
+  if (!doc)
+    fail_msg("%s", err.msg);
+  for (int k = 0; pt_arch_key(k); k++) {
+    char want[96];
+    snprintf(want, sizeof want, "`%s`", pt_arch_key(k));
+    if (!strstr((const char *)doc, want))
+      fail_msg("docs/config.md does not document %s", want);
+  }
+  free(doc);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_isaac),
@@ -690,6 +708,7 @@ int main(void) {
       cmocka_unit_test(test_validate_struct),
       cmocka_unit_test(test_cross_checks),
       cmocka_unit_test(test_set),
+      cmocka_unit_test(test_docs_cover_keys),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
