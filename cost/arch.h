@@ -26,7 +26,7 @@ typedef struct {
 typedef struct {
   char name[64];              // "name" field, else the file's base name
   char path[512];             // file it was read from
-  char description[256];
+  char description[512];
 
   // Chip and cores.
   int chips_x, chips_y;       // chips joined on a board (1 x 1 usually)
@@ -72,6 +72,7 @@ typedef struct {
   double link_latency_ns;     // per hop
   double flit_energy_pj;      // per flit per hop
   double offchip_latency_ns;  // extra per chip-to-chip hop
+  int global_memory_node_id;  // NoC id of the global memory (< 0; pimsim: -10)
   pt_comm comm;
 } pt_arch;
 
@@ -92,5 +93,18 @@ int pt_arch_total_cores(const pt_arch *a);       // chips * cores
 int pt_arch_slices(const pt_arch *a);            // physical arrays per logical crossbar
 int pt_arch_logical_per_core(const pt_arch *a);  // logical crossbars per core
 int64_t pt_arch_logical_total(const pt_arch *a);
+// Bytes of weights the physical arrays of all chips hold (cells x cell_bits / 8).
+int64_t pt_arch_capacity_bytes(const pt_arch *a);
+
+// Set one field by its key in pimtune's format ("crossbar.rows") from text
+// ("256", "out-of-order", "true"); for overrides and sweeps. Checks the
+// type and range of that field only: call pt_arch_validate afterwards.
+int pt_arch_set(pt_arch *a, const char *key, const char *value,
+                pt_error *err);
+// The resolved config in pimtune's format with every field written out
+// (for the results file). The caller free()s it.
+char *pt_arch_to_json(const pt_arch *a);
+// The i-th key of pimtune's format ("chip.chips_x", ...), NULL past the end.
+const char *pt_arch_key(int i);
 
 #endif
