@@ -20,13 +20,15 @@ int pt_errorf(pt_error *err, const char *fmt, ...) {
 void pt_error_prefix(pt_error *err, const char *fmt, ...) {
   if (!err)
     return;
-  char prefix[PT_ERRMSG], old[PT_ERRMSG];
+  char old[PT_ERRMSG];
+  memcpy(old, err->msg, sizeof old);
   va_list ap;
   va_start(ap, fmt);
-  vsnprintf(prefix, sizeof prefix, fmt, ap);
+  int n = vsnprintf(err->msg, sizeof err->msg, fmt, ap);
   va_end(ap);
-  memcpy(old, err->msg, sizeof old);
-  snprintf(err->msg, sizeof err->msg, "%s%s", prefix, old);
+  if (n >= 0 && (size_t)n < sizeof err->msg)
+    memcpy(err->msg + n, old, sizeof err->msg - n - 1);
+  err->msg[sizeof err->msg - 1] = 0;
 }
 
 static void *check(void *p, size_t n) {

@@ -181,7 +181,7 @@ static int cmd_info(int argc, char **argv) {
   int unfold = PT_UNF_IM2COL, json = 0, c;
   optind = 1;
   opterr = 0;
-  while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
+  while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
     switch (c) {
     case 'a':
       arch_path = optarg;
