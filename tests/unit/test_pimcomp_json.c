@@ -1,6 +1,9 @@
 // Tests of the PIMCOMP-NN model JSON import (compiler/pimcomp_json.c): small
-// hand-written models in tests/data/pimcomp/ and the error messages of
-// broken ones.
+// hand-written models in tests/data/pimcomp/, the error messages of broken
+// ones, and, when the shared data folder is present, the seed's 12 models.
+#define _POSIX_C_SOURCE 200809L
+
+#include <dirent.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -239,6 +242,79 @@ static void test_errors(void **state) {
   expect_error(DATA "does_not_exist.json", "cannot open", NULL);
 }
 
+// ---- the seed's models (shared data folder) ----
+
+static int cmp_str(const void *a, const void *b) {
+  return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+// ResNet-18 at 224x224, multiply-accumulates of its conv and fc layers:
+//   conv1    7x7, 3->64, 112x112:   64*12544*147              =   118013952
+//   layer1   4 x 3x3, 64->64, 56x56: 4 * 64*3136*576           =   462422016
+//   layer2   3x3 64->128 s2, 28x28:  128*784*576   =  57802752
+//            3 x 3x3 128->128:        3*128*784*1152 = 346816512
+//            1x1 64->128 shortcut:    128*784*64     =   6422528
+//                                                    sum         =   411041792
+//   layer3, layer4: the same count (channels x2, pixels /4)     = 2*411041792
+//   fc       512->1000                                           =      512000
+//   total                                                        =  1814073344
+#define RESNET18_MACS INT64_C(1814073344)
+
+static void test_shared_models(void **state) {
+  const char *shared = getenv("PT_SHARED");
+  char dir[1024];
+  snprintf(dir, sizeof dir, "%s/pimcomp-models",
+           shared && *shared ? shared : PT_SOURCE_DIR "/../shared");
+  DIR *d = opendir(dir);
+  if (!d) {
+    print_message("skipped: shared data absent (%s)\n", dir);
+    skip();
+  }
+  char *names[64];
+  int n = 0;
+  for (struct dirent *e; (e = readdir(d)) && n < 64;) {
+    size_t len = strlen(e->d_name);
+    if (len > 5 && strcmp(e->d_name + len - 5, ".json") == 0 &&
+        strcmp(e->d_name, "pimcomp-config.json") != 0)
+      names[n++] = strdup(e->d_name);
+  }
+  closedir(d);
+  qsort(names, n, sizeof *names, cmp_str);
+  assert_true(n > 0);
+  int loaded = 0;
+  bool saw_resnet18 = false;
+  for (int i = 0; i < n; i++) {
+    char path[2048];
+    snprintf(path, sizeof path, "%s/%s", dir, names[i]);
+    pt_error err = {{0}};
+    pt_graph *g = pt_pimcomp_load(path, &err);
+    if (!g) {
+      print_message("%-20s not loaded: %s\n", names[i], err.msg);
+      // The one operation left out on purpose: local response norm.
+      if (!strstr(err.msg, "unsupported operation 'OP_LRN'"))
+        fail_msg("%s", err.msg);
+      free(names[i]);
+      continue;
+    }
+    int widx[1024];
+    int nw = g->nn <= 1024 ? pt_graph_weight_layers(g, widx) : -1;
+    int64_t macs = graph_macs(g);
+    print_message("%-20s %4d nodes %4d weight layers %12lld MACs\n",
+                  names[i], g->nn, nw, (long long)macs);
+    assert_true(macs > 0);
+    if (strcmp(names[i], "resnet18.json") == 0) {
+      assert_int_equal(macs, RESNET18_MACS);
+      assert_int_equal(nw, 21); // 20 convs + fc
+      saw_resnet18 = true;
+    }
+    loaded++;
+    pt_graph_free(g);
+    free(names[i]);
+  }
+  assert_true(saw_resnet18);
+  assert_true(loaded >= 8);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_conv_relu_pool_fc),
@@ -247,6 +323,7 @@ int main(void) {
       cmocka_unit_test(test_concat_unsorted),
       cmocka_unit_test(test_pool_ceil),
       cmocka_unit_test(test_errors),
+      cmocka_unit_test(test_shared_models),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
