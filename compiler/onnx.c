@@ -342,7 +342,7 @@ static int int_input(loader *L, int k, const char *what, const int64_t **v,
                      int64_t *n) {
   const pt_tensor *t = T(L, k);
   if (!t->is_const)
-    return fail(L, "input '%s' (%s) must be a constant; computed %ss are "
+    return fail(L, "input '%s' (%s) must be a constant; a computed %s is "
                 "not supported", t->name, what, what);
   if (t->dtype != PT_I64 || !t->idata)
     return fail(L, "input '%s' (%s) must be a constant integer tensor with "

@@ -306,6 +306,31 @@ static void test_bad_files(void **state) {
   expect_error(path, "not an ONNX model", NULL);
 }
 
+// Random byte changes in a real model: errors or models, never a crash
+// (run under ASan/UBSan with -DPT_SANITIZE=ON).
+static void test_mutations(void **state) {
+  size_t len;
+  pt_error err;
+  unsigned char *orig = pt_read_file(MODELS "tiny_cnn.onnx", &len, &err);
+  assert_non_null(orig);
+  unsigned char *buf = malloc(len);
+  char path[512];
+  snprintf(path, sizeof path, "%s/mutant.onnx", tmpdir);
+  srand(11);
+  for (int round = 0; round < 400; round++) {
+    memcpy(buf, orig, len);
+    for (int k = 0; k < 1 + round % 4; k++)
+      buf[rand() % len] = (unsigned char)rand();
+    FILE *f = fopen(path, "wb");
+    fwrite(buf, 1, len, f);
+    fclose(f);
+    pt_graph *g = pt_onnx_load(path, NULL, 0, &err);
+    pt_graph_free(g);
+  }
+  free(buf);
+  free(orig);
+}
+
 static void test_bad_models(void **state) {
   expect_error(MODELS "unsupported_op.onnx", "node 'my_erf' (Erf)",
                "unsupported op type 'Erf'", "Conv, Div", NULL);
@@ -331,6 +356,7 @@ int main(void) {
       cmocka_unit_test(test_identity_and_fusion),
       cmocka_unit_test(test_external_data),
       cmocka_unit_test(test_bad_files),
+      cmocka_unit_test(test_mutations),
       cmocka_unit_test(test_bad_models),
   };
   return cmocka_run_group_tests(tests, setup_tmp, teardown_tmp);
