@@ -675,7 +675,8 @@ static int spatial_out(loader *L, pt_attrs *a, const int64_t *in,
                 "SAME_UPPER, SAME_LOWER, VALID", ap);
   for (int i = 0; i < ns; i++) {
     int64_t k = a->kernel[i], s = a->stride[i], d = a->dilation[i];
-    if (k < 1 || s < 1 || d < 1 || k > MAX_NUMEL || d > MAX_NUMEL)
+    if (k < 1 || s < 1 || d < 1 || s > MAX_NUMEL || k > MAX_NUMEL ||
+        (k - 1) > MAX_NUMEL / d)
       return fail(L, "kernel %lld, stride %lld and dilation %lld of spatial "
                   "axis %d must be positive", (long long)k, (long long)s,
                   (long long)d, i);
@@ -729,7 +730,7 @@ static int op_conv(loader *L) {
   a.nspatial = nd - 2;
   if (attr_i(L, "group", 1, &a.group))
     return -1;
-  if (a.group < 1 || w->dims[0] % a.group)
+  if (a.group < 1 || w->dims[0] < 1 || w->dims[0] % a.group)
     return fail(L, "attribute 'group' is %lld; it must be positive and "
                 "divide the %lld output channels", (long long)a.group,
                 (long long)w->dims[0]);
@@ -1789,14 +1790,18 @@ static int op_slice(loader *L) {
       s += d;
     if (e < 0)
       e += d;
+    // A step longer than the axis takes one element, as does the axis
+    // length itself: clamping keeps the arithmetic below in range.
+    int64_t dmax = d > 1 ? d : 1;
+    k = k > dmax ? dmax : k < -dmax ? -dmax : k;
     if (k > 0) {
       s = s < 0 ? 0 : s > d ? d : s;
       e = e < 0 ? 0 : e > d ? d : e;
-      dims[a] = e > s ? (e - s + k - 1) / k : 0;
+      dims[a] = e > s ? (e - s - 1) / k + 1 : 0;
     } else {
       s = s < 0 ? 0 : s > d - 1 ? d - 1 : s;
       e = e < -1 ? -1 : e > d - 1 ? d - 1 : e;
-      dims[a] = s > e ? (s - e + (-k) - 1) / (-k) : 0;
+      dims[a] = s > e ? (s - e - 1) / -k + 1 : 0;
     }
     start[a] = s;
     step[a] = k;

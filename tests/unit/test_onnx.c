@@ -343,6 +343,10 @@ static void test_bad_models(void **state) {
                NULL);
   expect_error(MODELS "negative_dim.onnx", "graph input 'x'", "absurd", NULL);
   expect_error(MODELS "int8_input.onnx", "node 'r8'", "not float32", NULL);
+  expect_error(MODELS "ext_escape.onnx", "initializer 'w'",
+               "inside the model's directory", NULL);
+  expect_error(MODELS "ext_negative.onnx", "initializer 'w'", "offset '-8'",
+               NULL);
   assert_non_null(strstr(pt_onnx_supported_ops(), "BatchNormalization"));
 }
 

@@ -157,6 +157,20 @@ def bad_models():
          "int8_input.onnx")
 
 
+def hostile_external():
+    """External data with a location outside the model's directory and
+    with a negative offset: both are errors naming the initializer."""
+    for name, loc, off in (("ext_escape.onnx", "../../etc/passwd", "0"),
+                           ("ext_negative.onnx", "w.data", "-8")):
+        w = TensorProto(name="w", data_type=F, dims=[4, 4])
+        w.data_location = TensorProto.EXTERNAL
+        for k, v in (("location", loc), ("offset", off), ("length", "64")):
+            e = w.external_data.add()
+            e.key, e.value = k, v
+        save(model([helper.make_node("MatMul", ["x", "w"], ["y"], name="mm")],
+                   [vi("x", [1, 4])], [vi("y", None)], [w]), name)
+
+
 def torch_cnn():
     """A small PyTorch CNN exported at opset 11 with a dynamic batch: the
     exporter writes x.view(x.size(0), -1) as Shape/Gather/Unsqueeze/Concat.
@@ -197,4 +211,5 @@ if __name__ == "__main__":
     bn_fold()
     identity_fuse()
     bad_models()
+    hostile_external()
     torch_cnn()
