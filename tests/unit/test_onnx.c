@@ -1,0 +1,367 @@
+// Unit tests of the ONNX frontend (compiler/onnx.c) and the graph clean-up
+// (compiler/cleanup.c) on the small models made by
+// tests/data/onnx/make_models.py. Expected shapes are computed by hand in
+// the comments.
+#define _POSIX_C_SOURCE 200809L
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "compiler/graph.h"
+
+#define MODELS PT_TEST_DATA "/onnx/"
+
+static char tmpdir[256];
+
+static int setup_tmp(void **state) {
+  snprintf(tmpdir, sizeof tmpdir, "/tmp/pt_test_onnx_XXXXXX");
+  return mkdtemp(tmpdir) ? 0 : -1;
+}
+
+static int teardown_tmp(void **state) {
+  char cmd[512];
+  snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
+  return system(cmd) == 0 ? 0 : -1;
+}
+
+static pt_graph *load_raw(const char *name) {
+  char path[512], notice[256];
+  pt_error err = {{0}};
+  snprintf(path, sizeof path, MODELS "%s", name);
+  pt_graph *g = pt_onnx_load_raw(path, notice, sizeof notice, &err);
+  if (!g)
+    fail_msg("%s", err.msg);
+  return g;
+}
+
+static pt_graph *load(const char *name) {
+  char path[512], notice[256];
+  pt_error err = {{0}};
+  snprintf(path, sizeof path, MODELS "%s", name);
+  pt_graph *g = pt_onnx_load(path, notice, sizeof notice, &err);
+  if (!g)
+    fail_msg("%s", err.msg);
+  return g;
+}
+
+// The load fails and the message contains every string in the list.
+static void expect_error(const char *path, ...) {
+  pt_error err = {{0}};
+  char notice[256];
+  pt_graph *g = pt_onnx_load(path, notice, sizeof notice, &err);
+  if (g)
+    fail_msg("%s: loaded, expected an error", path);
+  assert_null(strchr(err.msg, '\n'));
+  assert_int_equal(strncmp(err.msg, path, strlen(path)), 0);
+  va_list ap;
+  va_start(ap, path);
+  for (const char *s; (s = va_arg(ap, const char *));)
+    if (!strstr(err.msg, s))
+      fail_msg("message '%s' lacks '%s'", err.msg, s);
+  va_end(ap);
+}
+
+static void assert_dims(const pt_graph *g, const char *tensor, int nd, ...) {
+  int ti = pt_graph_find_tensor(g, tensor);
+  if (ti < 0)
+    fail_msg("no tensor '%s'", tensor);
+  const pt_tensor *t = &g->t[ti];
+  assert_int_equal(t->ndim, nd);
+  va_list ap;
+  va_start(ap, nd);
+  for (int i = 0; i < nd; i++) {
+    int64_t d = va_arg(ap, int64_t);
+    if (t->dims[i] != d)
+      fail_msg("%s dim %d is %lld, expected %lld", tensor, i,
+               (long long)t->dims[i], (long long)d);
+  }
+  va_end(ap);
+}
+
+static const pt_node *node_named(const pt_graph *g, const char *name) {
+  for (int i = 0; i < g->nn; i++)
+    if (strcmp(g->n[i].name, name) == 0)
+      return &g->n[i];
+  fail_msg("no node '%s'", name);
+  return NULL;
+}
+
+#define D(x) ((int64_t)(x))
+
+static void test_conv_pool_shapes(void **state) {
+  pt_graph *g = load_raw("conv_pool.onnx");
+  // Symbolic batch -> 1.
+  assert_dims(g, "x", 4, D(1), D(4), D(10), D(12));
+  // c1: group 2, stride (2,1), pads h 1+2, w 0+1, dilation (2,1), k 3:
+  // H = (10+3-5)/2+1 = 5, W = (12+1-3)/1+1 = 11.
+  assert_dims(g, "c1", 4, D(1), D(8), D(5), D(11));
+  const pt_node *c1 = node_named(g, "c1");
+  assert_int_equal(c1->op, PT_OP_CONV);
+  assert_int_equal(c1->a.group, 2);
+  assert_int_equal(c1->a.pad_begin[0], 1);
+  assert_int_equal(c1->a.pad_end[0], 2);
+  assert_int_equal(c1->a.dilation[0], 2);
+  // c2: depthwise k2 s2 SAME_UPPER: out ceil(5/2)=3, ceil(11/2)=6; total
+  // pad (3-1)*2+2-5 = 1 -> begin 0, end 1 (the extra at the end).
+  assert_dims(g, "c2", 4, D(1), D(8), D(3), D(6));
+  const pt_node *c2 = node_named(g, "c2");
+  assert_int_equal(c2->a.pad_begin[0], 0);
+  assert_int_equal(c2->a.pad_end[0], 1);
+  assert_int_equal(c2->a.pad_begin[1], 0);
+  assert_int_equal(c2->a.pad_end[1], 1);
+  // mp: k3 s2 ceil: H ceil(0/2)+1 = 1, W ceil(3/2)+1 = 3 (floor gives 2).
+  assert_dims(g, "mp", 4, D(1), D(8), D(1), D(3));
+  // ap: k2 s2 pad 1 ceil on 5: ceil(5/2)+1 = 4, but the last window would
+  // start at 6 >= 5+1 (in the end padding) -> 3.
+  assert_dims(g, "ap", 4, D(1), D(1), D(3), D(3));
+  assert_true(node_named(g, "ap")->a.count_include_pad);
+  assert_int_equal(g->ninputs, 2);
+  assert_int_equal(g->noutputs, 2);
+  pt_graph_free(g);
+}
+
+static void test_reshape_broadcast_concat(void **state) {
+  pt_graph *g = load_raw("reshapes.onnx");
+  assert_dims(g, "fl", 2, D(6), D(20));      // Flatten axis 2 of [2,3,4,5]
+  assert_dims(g, "rs", 3, D(2), D(12), D(5)); // [0,-1,5]
+  assert_dims(g, "sum", 3, D(2), D(3), D(4)); // [2,1,4] + [3,1]
+  assert_dims(g, "cat", 4, D(2), D(3), D(4), D(7));
+  assert_int_equal(node_named(g, "cat")->a.axis, 3);
+  assert_int_equal(node_named(g, "rs")->op, PT_OP_RESHAPE);
+  assert_int_equal(node_named(g, "rs")->nin, 1);
+  pt_graph_free(g);
+}
+
+static void test_fold_shape_chain(void **state) {
+  pt_graph *g = load_raw("fold_chain.onnx");
+  // Shape, Constant, Gather, Unsqueeze and Concat fold away; only the
+  // reshape and the fc remain.
+  assert_int_equal(g->nn, 2);
+  assert_int_equal(g->n[0].op, PT_OP_RESHAPE);
+  assert_int_equal(g->n[1].op, PT_OP_FC);
+  assert_true(g->n[1].a.trans_b);
+  int s = pt_graph_find_tensor(g, "shp");
+  assert_true(g->t[s].is_const);
+  assert_non_null(g->t[s].idata);
+  assert_int_equal(g->t[s].idata[0], 1);
+  assert_int_equal(g->t[s].idata[1], -1);
+  assert_dims(g, "flat", 2, D(1), D(48));
+  assert_dims(g, "y", 2, D(1), D(10));
+  // Typed float_data initializer.
+  int w = pt_graph_find_tensor(g, "w");
+  assert_non_null(g->t[w].fdata);
+  assert_true(fabsf(g->t[w].fdata[240] - 0.5f) < 1e-6f);
+  pt_graph_free(g);
+}
+
+static void test_torch_cnn(void **state) {
+  pt_graph *g = load("tiny_cnn.onnx");
+  // conv(+relu fused), maxpool, reshape, fc.
+  assert_int_equal(g->nn, 4);
+  assert_int_equal(g->n[0].op, PT_OP_CONV);
+  assert_int_equal(g->n[0].act, PT_ACT_RELU);
+  assert_int_equal(g->n[1].op, PT_OP_MAXPOOL);
+  assert_int_equal(g->n[2].op, PT_OP_RESHAPE);
+  assert_int_equal(g->n[3].op, PT_OP_FC);
+  assert_dims(g, "logits", 2, D(1), D(10));
+  assert_true(g->has_weights);
+  assert_int_equal(pt_graph_check(g, NULL), 0);
+  pt_graph_free(g);
+}
+
+static void test_bn_fold(void **state) {
+  pt_graph *g = load("bn_fold.onnx");
+  assert_int_equal(g->nn, 1);
+  const pt_node *n = &g->n[0];
+  assert_int_equal(n->op, PT_OP_CONV);
+  assert_int_equal(n->act, PT_ACT_RELU);
+  assert_int_equal(g->t[n->out[0]].producer, 0);
+  assert_string_equal(g->t[g->outputs[0]].name, "y");
+  // s = scale / sqrt(var + 1): 2/2 = 1, 1/1 = 1, 0.5/4 = 0.125.
+  // W' = W * s; b' = (b - mean) * s + beta.
+  const float *w = g->t[n->in[1]].fdata, *b = g->t[n->in[2]].fdata;
+  const float we[6] = {1, 2, -1, 0.5f, 0, 0.375f};
+  const float be[3] = {-0.5f, 0.0f, -1.0f};
+  for (int i = 0; i < 6; i++)
+    assert_true(fabsf(w[i] - we[i]) < 1e-6f);
+  for (int i = 0; i < 3; i++)
+    assert_true(fabsf(b[i] - be[i]) < 1e-6f);
+  pt_graph_free(g);
+}
+
+static void test_identity_and_fusion(void **state) {
+  pt_graph *raw = load_raw("identity_fuse.onnx");
+  // The Identity of an initializer is the same constant, not a node.
+  int w = pt_graph_find_tensor(raw, "w");
+  assert_true(raw->t[w].is_const);
+  assert_non_null(raw->t[w].fdata);
+  assert_int_equal(raw->nn, 5); // id0, conv, drop, relu6, id1
+  pt_graph_free(raw);
+
+  pt_graph *g = load("identity_fuse.onnx");
+  assert_int_equal(g->nn, 1);
+  assert_int_equal(g->n[0].op, PT_OP_CONV);
+  assert_int_equal(g->n[0].act, PT_ACT_CLIP);
+  assert_true(g->n[0].act_a == 0.0f && g->n[0].act_b == 6.0f);
+  assert_int_equal(g->n[0].in[0], g->inputs[0]);
+  assert_string_equal(g->t[g->outputs[0]].name, "y");
+  assert_dims(g, "y", 4, D(1), D(4), D(8), D(8));
+  assert_int_equal(pt_graph_check(g, NULL), 0);
+  pt_graph_free(g);
+}
+
+static void copy_file(const char *from, const char *to, long limit) {
+  FILE *f = fopen(from, "rb"), *o = fopen(to, "wb");
+  assert_non_null(f);
+  assert_non_null(o);
+  int c;
+  for (long n = 0; (limit < 0 || n < limit) && (c = fgetc(f)) != EOF; n++)
+    fputc(c, o);
+  fclose(f);
+  fclose(o);
+}
+
+static void test_external_data(void **state) {
+  char notice[256] = "x";
+  pt_error err = {{0}};
+  pt_graph *g = pt_onnx_load(MODELS "tiny_cnn_ext.onnx", notice, sizeof notice,
+                             &err);
+  if (!g)
+    fail_msg("%s", err.msg);
+  assert_string_equal(notice, "");
+  assert_true(g->has_weights);
+  assert_non_null(g->t[g->n[0].in[1]].fdata);
+  // The same weights as the embedded model.
+  pt_graph *e = load("tiny_cnn.onnx");
+  const pt_tensor *a = &g->t[g->n[3].in[1]], *b = &e->t[e->n[3].in[1]];
+  assert_int_equal(pt_tensor_numel(a), pt_tensor_numel(b));
+  assert_memory_equal(a->fdata, b->fdata, pt_tensor_numel(a) * sizeof(float));
+  pt_graph_free(e);
+  pt_graph_free(g);
+
+  // Without the data file: structure only, with a notice.
+  char path[512];
+  snprintf(path, sizeof path, "%s/tiny_cnn_ext.onnx", tmpdir);
+  copy_file(MODELS "tiny_cnn_ext.onnx", path, -1);
+  g = pt_onnx_load(path, notice, sizeof notice, &err);
+  if (!g)
+    fail_msg("%s", err.msg);
+  assert_false(g->has_weights);
+  assert_non_null(strstr(notice, "tiny_cnn_ext.onnx.data"));
+  assert_non_null(strstr(notice, "not found; read structure only"));
+  assert_null(g->t[g->n[0].in[1]].fdata);
+  assert_int_equal(g->nn, 4);
+  assert_dims(g, "logits", 2, D(1), D(10));
+  pt_graph_free(g);
+
+  // A data file that is too short: also structure only.
+  char data[512];
+  snprintf(data, sizeof data, "%s/tiny_cnn_ext.onnx.data", tmpdir);
+  copy_file(MODELS "tiny_cnn_ext.onnx.data", data, 100);
+  g = pt_onnx_load(path, notice, sizeof notice, &err);
+  if (!g)
+    fail_msg("%s", err.msg);
+  assert_false(g->has_weights);
+  assert_non_null(strstr(notice, "too short"));
+  pt_graph_free(g);
+}
+
+static void test_bad_files(void **state) {
+  char path[512];
+  expect_error(MODELS "no_such_model.onnx", "cannot open", NULL);
+
+  snprintf(path, sizeof path, "%s/empty.onnx", tmpdir);
+  fclose(fopen(path, "wb"));
+  expect_error(path, "empty", NULL);
+
+  snprintf(path, sizeof path, "%s/random.onnx", tmpdir);
+  FILE *f = fopen(path, "wb");
+  srand(7);
+  for (int i = 0; i < 4096; i++)
+    fputc(rand() & 255, f);
+  fclose(f);
+  expect_error(path, "not an ONNX model", NULL);
+
+  // Truncations of a real model at many lengths: an error or (rarely,
+  // when the cut falls on a field boundary) a model; never a crash.
+  snprintf(path, sizeof path, "%s/trunc.onnx", tmpdir);
+  for (long n = 1; n < 7297; n += 97) {
+    copy_file(MODELS "tiny_cnn.onnx", path, n);
+    pt_error err = {{0}};
+    pt_graph *g = pt_onnx_load(path, NULL, 0, &err);
+    if (g)
+      pt_graph_free(g);
+    else
+      assert_int_equal(strncmp(err.msg, path, strlen(path)), 0);
+  }
+  copy_file(MODELS "tiny_cnn.onnx", path, 3000);
+  expect_error(path, "not an ONNX model", NULL);
+}
+
+// Random byte changes in a real model: errors or models, never a crash
+// (run under ASan/UBSan with -DPT_SANITIZE=ON).
+static void test_mutations(void **state) {
+  size_t len;
+  pt_error err;
+  unsigned char *orig = pt_read_file(MODELS "tiny_cnn.onnx", &len, &err);
+  assert_non_null(orig);
+  unsigned char *buf = malloc(len);
+  char path[512];
+  snprintf(path, sizeof path, "%s/mutant.onnx", tmpdir);
+  srand(11);
+  for (int round = 0; round < 400; round++) {
+    memcpy(buf, orig, len);
+    for (int k = 0; k < 1 + round % 4; k++)
+      buf[rand() % len] = (unsigned char)rand();
+    FILE *f = fopen(path, "wb");
+    fwrite(buf, 1, len, f);
+    fclose(f);
+    pt_graph *g = pt_onnx_load(path, NULL, 0, &err);
+    pt_graph_free(g);
+  }
+  free(buf);
+  free(orig);
+}
+
+static void test_bad_models(void **state) {
+  expect_error(MODELS "unsupported_op.onnx", "node 'my_erf' (Erf)",
+               "unsupported op type 'Erf'", "Conv, Div", NULL);
+  expect_error(MODELS "channel_mismatch.onnx", "node 'bad_conv' (Conv)",
+               "channel mismatch", NULL);
+  expect_error(MODELS "pad_reflect.onnx", "node 'refl' (Pad)", "'mode'",
+               "reflect", "constant", NULL);
+  expect_error(MODELS "unknown_tensor.onnx", "node 'lost'", "'nope'", NULL);
+  expect_error(MODELS "bad_broadcast.onnx", "node 'badd'", "do not broadcast",
+               NULL);
+  expect_error(MODELS "negative_dim.onnx", "graph input 'x'", "absurd", NULL);
+  expect_error(MODELS "int8_input.onnx", "node 'r8'", "not float32", NULL);
+  expect_error(MODELS "ext_escape.onnx", "initializer 'w'",
+               "inside the model's directory", NULL);
+  expect_error(MODELS "ext_negative.onnx", "initializer 'w'", "offset '-8'",
+               NULL);
+  assert_non_null(strstr(pt_onnx_supported_ops(), "BatchNormalization"));
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_conv_pool_shapes),
+      cmocka_unit_test(test_reshape_broadcast_concat),
+      cmocka_unit_test(test_fold_shape_chain),
+      cmocka_unit_test(test_torch_cnn),
+      cmocka_unit_test(test_bn_fold),
+      cmocka_unit_test(test_identity_and_fusion),
+      cmocka_unit_test(test_external_data),
+      cmocka_unit_test(test_bad_files),
+      cmocka_unit_test(test_mutations),
+      cmocka_unit_test(test_bad_models),
+  };
+  return cmocka_run_group_tests(tests, setup_tmp, teardown_tmp);
+}
