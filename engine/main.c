@@ -261,7 +261,8 @@ static const command commands[] = {
 };
 enum { NCOMMANDS = sizeof commands / sizeof commands[0] };
 
-static void main_help(FILE *f) {
+static void main_help(void) {
+  FILE *f = stdout;
   fprintf(f,
           "pimtune %s: compile and autotune DNNs for crossbar PIM chips\n"
           "\n"
@@ -279,12 +280,13 @@ static void main_help(FILE *f) {
 
 int main(int argc, char **argv) {
   if (argc < 2) {
-    main_help(stderr);
+    fprintf(stderr, "usage: pimtune [tune] MODEL [options] | pimtune COMMAND "
+            "[options] (see 'pimtune --help')\n");
     return EXIT_ERR;
   }
   const char *first = argv[1];
   if (!strcmp(first, "-h") || !strcmp(first, "--help")) {
-    main_help(stdout);
+    main_help();
     return EXIT_OK;
   }
   if (!strcmp(first, "--version")) {
