@@ -214,3 +214,137 @@ bool pt_part_fits(const pt_part_net *net, const pt_arch *a) {
   free(freec);
   return ok;
 }
+
+// ---------------------------------------------------------------------------
+// The data of one step, per format. Matrix m belongs to group m / P and is
+// tap/row p = m % P of it; its rows are ordered (ky, kx, c) for im2col,
+// (kx, c) for row and row-scatter, c for tap and scatter; its columns
+// (ky, kx, o) for scatter, (ky, o) for row-scatter, o otherwise.
+
+typedef struct {
+  int64_t kh, kw, sh, sw, ph, pw, dh, dw;
+  int64_t hin, win, hout, wout, ig, og, P;
+} geom;
+
+static geom geometry(const pt_graph *g, const pt_part *p) {
+  const pt_node *n = &g->n[p->node];
+  const pt_tensor *w = &g->t[n->in[1]];
+  geom q;
+  bool two = n->a.nspatial == 2;
+  q.kh = two ? w->dims[2] : 1;
+  q.kw = w->dims[w->ndim - 1];
+  q.sh = two ? n->a.stride[0] : 1;
+  q.sw = n->a.stride[two ? 1 : 0];
+  q.ph = two ? n->a.pad_begin[0] : 0;
+  q.pw = n->a.pad_begin[two ? 1 : 0];
+  q.dh = two ? n->a.dilation[0] : 1;
+  q.dw = n->a.dilation[two ? 1 : 0];
+  q.hin = p->in_chw[1], q.win = p->in_chw[2];
+  q.hout = p->out_chw[1], q.wout = p->out_chw[2];
+  q.ig = p->in_chw[0] / p->groups;
+  q.og = p->out_chw[0] / p->groups;
+  q.P = p->matrices / p->groups;
+  return q;
+}
+
+int pt_part_max_pieces(const pt_part *p) {
+  return (int)(p->rows > 0 ? p->rows : 1); // a piece holds >= 1 row
+}
+
+static int piece(pt_piece *out, int k, const geom *q, int64_t y, int64_t x,
+                 int64_t c0) {
+  out[k].y = (int32_t)y, out[k].x = (int32_t)x;
+  out[k].c0 = (int32_t)c0, out[k].n = (int32_t)q->ig;
+  out[k].zero = y < 0 || y >= q->hin || x < 0 || x >= q->win;
+  return k + 1;
+}
+
+int pt_part_inputs(const pt_graph *g, const pt_part *p, int64_t m,
+                   int64_t s, pt_piece *out) {
+  if (g->n[p->node].op == PT_OP_FC) {
+    out[0] = (pt_piece){0, 0, (int32_t)(s * p->rows), (int32_t)p->rows,
+                        false};
+    return 1;
+  }
+  geom q = geometry(g, p);
+  int64_t grp = m / q.P, t = m % q.P, c0 = grp * q.ig, k = 0;
+  int64_t oy = s / q.wout, ox = s % q.wout;
+  switch (p->unfold) {
+  case PT_UNF_IM2COL:
+    for (int64_t ky = 0; ky < q.kh; ky++)
+      for (int64_t kx = 0; kx < q.kw; kx++)
+        k = piece(out, k, &q, oy * q.sh - q.ph + ky * q.dh,
+                  ox * q.sw - q.pw + kx * q.dw, c0);
+    break;
+  case PT_UNF_I_O_K2:
+    k = piece(out, k, &q, oy * q.sh - q.ph + t / q.kw * q.dh,
+              ox * q.sw - q.pw + t % q.kw * q.dw, c0);
+    break;
+  case PT_UNF_I_OK2:
+    k = piece(out, k, &q, s / q.win, s % q.win, c0);
+    break;
+  case PT_UNF_IK_O_K:
+    for (int64_t kx = 0; kx < q.kw; kx++)
+      k = piece(out, k, &q, oy * q.sh - q.ph + t * q.dh,
+                ox * q.sw - q.pw + kx * q.dw, c0);
+    break;
+  case PT_UNF_IK_OK: // step = (input row, output column)
+    for (int64_t kx = 0; kx < q.kw; kx++)
+      k = piece(out, k, &q, s / q.wout, (s % q.wout) * q.sw - q.pw + kx * q.dw,
+                c0);
+    break;
+  default:
+    break;
+  }
+  return (int)k;
+}
+
+// Output row (or column) that input coordinate i reaches through kernel
+// tap k, or -1: o * stride - pad + k * dil = i.
+static int64_t reach(int64_t i, int64_t k, int64_t stride, int64_t pad,
+                     int64_t dil, int64_t nout) {
+  int64_t v = i + pad - k * dil;
+  if (v < 0 || v % stride)
+    return -1;
+  return v / stride < nout ? v / stride : -1;
+}
+
+int pt_part_targets(const pt_graph *g, const pt_part *p, int64_t m,
+                    int64_t s, pt_target *out) {
+  if (g->n[p->node].op == PT_OP_FC) {
+    out[0] = (pt_target){0, (int32_t)p->cols, 0, 0, (int32_t)(s * p->cols)};
+    return 1;
+  }
+  geom q = geometry(g, p);
+  int32_t co = (int32_t)(m / q.P * q.og), og = (int32_t)q.og;
+  int k = 0;
+  switch (p->unfold) {
+  case PT_UNF_I_OK2: {
+    int64_t iy = s / q.win, ix = s % q.win;
+    for (int64_t ky = 0; ky < q.kh; ky++)
+      for (int64_t kx = 0; kx < q.kw; kx++) {
+        int64_t oy = reach(iy, ky, q.sh, q.ph, q.dh, q.hout);
+        int64_t ox = reach(ix, kx, q.sw, q.pw, q.dw, q.wout);
+        if (oy >= 0 && ox >= 0)
+          out[k++] = (pt_target){(int32_t)((ky * q.kw + kx) * og), og,
+                                 (int32_t)oy, (int32_t)ox, co};
+      }
+    break;
+  }
+  case PT_UNF_IK_OK: {
+    int64_t iy = s / q.wout, ox = s % q.wout;
+    for (int64_t ky = 0; ky < q.kh; ky++) {
+      int64_t oy = reach(iy, ky, q.sh, q.ph, q.dh, q.hout);
+      if (oy >= 0)
+        out[k++] = (pt_target){(int32_t)(ky * og), og, (int32_t)oy,
+                               (int32_t)ox, co};
+    }
+    break;
+  }
+  default: // one output pixel per step
+    out[k++] = (pt_target){0, og, (int32_t)(s / q.wout),
+                           (int32_t)(s % q.wout), co};
+    break;
+  }
+  return k;
+}

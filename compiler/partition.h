@@ -71,4 +71,27 @@ void pt_part_net_free(pt_part_net *net);
 // true when all fit. Each AG must sit in one core.
 bool pt_part_fits(const pt_part_net *net, const pt_arch *a);
 
+// ---- the data of one step ----
+// Step s of matrix m (0 <= m < matrices, group = m / (matrices / groups))
+// reads a vector made of pieces, each n consecutive channels c0.. of one
+// input pixel (y, x) in NHWC order, and adds column ranges of its result
+// into output pixels. A piece outside the input map reads zeros. For fc
+// layers the input is one flat vector: pixel (0, 0), channels c0.. of the
+// flattened input (HWC order).
+typedef struct {
+  int32_t y, x, c0, n;
+  bool zero;              // padding: n zeros
+} pt_piece;
+
+typedef struct {
+  int32_t col0, n;        // columns of the matrix
+  int32_t y, x, c0;       // output pixel and first channel they add into
+} pt_target;
+
+// Upper bound of pieces / targets of one step (kh * kw).
+int pt_part_max_pieces(const pt_part *p);
+int pt_part_inputs(const pt_graph *g, const pt_part *p, int64_t m,
+                   int64_t s, pt_piece *out);
+int pt_part_targets(const pt_graph *g, const pt_part *p, int64_t m,
+                    int64_t s, pt_target *out);
 #endif

@@ -1,0 +1,133 @@
+// Per-core instruction streams: the eight pseudo-instructions of PIMCOMP
+// (TCAD 2024, Table III), local-memory allocation, and the tables a
+// backend or the functional simulator needs to interpret them (which
+// weights each AG holds, where each tensor lives in global memory).
+// docs/isa.md documents the instructions and both text formats.
+#ifndef PT_PROGRAM_H
+#define PT_PROGRAM_H
+
+#include "mapping.h"
+
+// ORDER IOP: keep iop_names[] in program.c in the same order.
+typedef enum {
+  PT_I_MVM,    // mvm   ag dst src len len2: dst[0..len2) = W_ag^T src[0..len)
+  PT_I_VEC,    // vec   op dst src1 src2 len (imm, imm2 per op)
+  PT_I_COPY,   // copy  dst src len            (local -> local)
+  PT_I_WRITE,  // write dst len imm            (local, fill with imm)
+  PT_I_LOAD,   // load  dst src len            (global src -> local dst)
+  PT_I_STORE,  // store dst src len            (local src -> global dst)
+  PT_I_SEND,   // send  core src len           (local src -> core)
+  PT_I_RECV,   // recv  core dst len           (core -> local dst)
+  PT_I_COUNT
+} pt_iop;
+
+// Vector unit operations. Binary ones read src1 and src2, unary ones
+// src1 only. ORDER VOP: keep vop_names[] in program.c in the same order.
+typedef enum {
+  PT_V_ADD, PT_V_SUB, PT_V_MUL, PT_V_DIV, PT_V_MAX,   // dst = src1 op src2
+  PT_V_SCALE,      // dst = src1 * imm
+  PT_V_RELU,       // dst = max(src1, 0)
+  PT_V_CLIP,       // dst = min(max(src1, imm), imm2)
+  PT_V_LEAKYRELU,  // dst = src1 < 0 ? imm * src1 : src1
+  PT_V_SIGMOID,
+  PT_V_TANH,
+  PT_V_HARDSIGMOID, // dst = clip(imm * src1 + imm2, 0, 1)
+  PT_V_HARDSWISH,
+  PT_V_SOFTMAX,    // dst = softmax(src1[0..len))
+  PT_V_COUNT
+} pt_vop;
+
+// One instruction: 44 bytes. Addresses are bytes; lengths are elements
+// (bytes = elements * pt_program.elem_bytes).
+typedef struct {
+  uint8_t op;       // pt_iop
+  uint8_t vop;      // pt_vop, for vec
+  uint16_t flags;   // PT_IF_*
+  int32_t arg;      // mvm: AG (index into pt_program.ag); send/recv: peer
+  int32_t node;     // graph node the work belongs to, -1 for none
+  uint32_t dst;     // local address; store: global address
+  uint32_t src1;    // local address; load: global address
+  uint32_t src2;    // vec (binary ops): second local operand
+  int32_t len;      // elements read (mvm: input vector length)
+  int32_t len2;     // mvm: output elements
+  float imm, imm2;  // vec and write operands
+} pt_inst;
+
+enum {
+  PT_IF_FINAL = 1,  // this instruction completes an output pixel (its last
+                    // vec, or the copy into the output buffer)
+};
+
+typedef struct {
+  pt_inst *v;
+  int64_t n, cap;
+  int64_t peak_local_bytes;   // high-water mark of the local allocator
+} pt_stream;
+
+// What AG `i` holds: rows [row0, row0+rows) and columns [col0, col0+cols)
+// of matrix `matrix` of weight layer `layer` (copy `replica`).
+typedef struct {
+  int32_t layer, replica, matrix;
+  int32_t row0, rows, col0, cols;
+  int32_t core, crossbars;
+} pt_ag_info;
+
+// Where a tensor lives in global memory (per sample, NHWC): element
+// (y, x, c) is at base + ((y * w + x) * pixel_stride + channel_off + c) *
+// elem_bytes. Tensors feeding a channel concat are stored straight into
+// the concat's buffer (its base, its pixel stride, their channel offset).
+typedef struct {
+  int64_t base;          // bytes; -1 when the tensor never is in memory
+  int32_t pixel_stride;  // elements between consecutive pixels
+  int32_t channel_off;
+} pt_gview;
+
+typedef struct {
+  pt_mode mode;
+  int ncores;
+  pt_stream *core;        // [ncores]
+  int elem_bytes;         // activation bytes
+  int nags;
+  pt_ag_info *ag;         // [nags]
+  int ntensors;
+  pt_gview *gt;           // [ntensors], per graph tensor
+  int64_t global_bytes;   // global memory used by one sample's tensors
+  int64_t local_capacity; // bytes of each core's local memory
+} pt_program;
+
+extern const char *pt_iop_names[PT_I_COUNT];
+extern const char *pt_vop_names[PT_V_COUNT];
+
+pt_program *pt_prog_new(const pt_map_ctx *c, const pt_mapping *m);
+void pt_prog_free(pt_program *p);
+pt_inst *pt_prog_emit(pt_program *p, int core, pt_iop op);
+
+// Counts over all cores: instructions per op and bytes moved by load,
+// store and send.
+typedef struct {
+  int64_t n[PT_I_COUNT];
+  int64_t load_bytes, store_bytes, send_bytes;
+  int cores_used;
+} pt_prog_stats;
+void pt_prog_stats_of(const pt_program *p, pt_prog_stats *s);
+
+// ---- local memory allocator (one per core, used by the schedulers) ----
+// First fit over a sorted free list; addresses are bytes.
+typedef struct pt_lalloc pt_lalloc;
+pt_lalloc *pt_lalloc_new(int64_t capacity);
+void pt_lalloc_free(pt_lalloc *a);
+// Returns the address or -1 when `bytes` do not fit.
+int64_t pt_lalloc_get(pt_lalloc *a, int64_t bytes);
+void pt_lalloc_put(pt_lalloc *a, int64_t addr, int64_t bytes);
+int64_t pt_lalloc_peak(const pt_lalloc *a);
+int64_t pt_lalloc_used(const pt_lalloc *a);
+
+// ---- emitters (lower_asm.c, lower_json.c) ----
+// Write one file per core, DIR/core<N>.asm, one instruction per line.
+int pt_lower_asm(const pt_program *p, const pt_graph *g, const char *dir,
+                 pt_error *err);
+// Write DIR/program.json: {"cores": [[{...}, ...], ...], "ags": [...]}.
+int pt_lower_json(const pt_program *p, const pt_graph *g, const char *dir,
+                  pt_error *err);
+
+#endif
