@@ -5,6 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+typedef struct pt_lalloc pt_lalloc;
+static void pt_lalloc_free(pt_lalloc *a);
+
 // ORDER IOP
 const char *pt_iop_names[PT_I_COUNT] = {"mvm",   "vec",   "copy", "write",
                                         "load",  "store", "send", "recv"};
@@ -21,6 +24,10 @@ pt_program *pt_prog_new(const pt_map_ctx *c, const pt_mapping *m) {
   p->core = pt_calloc(c->ncores, sizeof *p->core);
   p->elem_bytes = (int)pt_ceil_div(c->a->act_bits, 8);
   p->local_capacity = c->a->local.size_bytes;
+  p->heap = pt_calloc(c->ncores, sizeof *p->heap);
+  p->group = pt_malloc(c->g->nn * sizeof *p->group);
+  for (int i = 0; i < c->g->nn; i++)
+    p->group[i] = -1;
   p->ntensors = c->g->nt;
   p->gt = pt_calloc(c->g->nt, sizeof *p->gt);
   for (int i = 0; i < c->g->nt; i++)
@@ -38,6 +45,7 @@ pt_program *pt_prog_new(const pt_map_ctx *c, const pt_mapping *m) {
       int64_t cb = k % pp->col_blocks, rb = k / pp->col_blocks % pp->row_blocks;
       int64_t mat = k / pp->ags_per_matrix % pp->matrices;
       a->layer = l;
+      a->node = c->node[l];
       a->replica = (int32_t)(k / pp->ags);
       a->matrix = (int32_t)mat;
       a->row0 = (int32_t)(rb * c->a->xbar_rows);
@@ -57,8 +65,13 @@ pt_program *pt_prog_new(const pt_map_ctx *c, const pt_mapping *m) {
 void pt_prog_free(pt_program *p) {
   if (!p)
     return;
-  for (int i = 0; i < p->ncores; i++)
+  for (int i = 0; i < p->ncores; i++) {
     free(p->core[i].v);
+    pt_lalloc_free(p->heap[i]);
+  }
+  free(p->heap);
+  free(p->buf);
+  free(p->group);
   free(p->core);
   free(p->ag);
   free(p->gt);
@@ -110,9 +123,11 @@ struct pt_lalloc {
   hole *h;
   int n, cap;
   int64_t capacity, used, peak, top;
+  int64_t *live;          // indices into pt_program.buf of live buffers
+  int nlive, caplive;
 };
 
-pt_lalloc *pt_lalloc_new(int64_t capacity) {
+static pt_lalloc *pt_lalloc_new(int64_t capacity) {
   pt_lalloc *a = pt_calloc(1, sizeof *a);
   a->capacity = capacity;
   a->cap = 16;
@@ -122,8 +137,9 @@ pt_lalloc *pt_lalloc_new(int64_t capacity) {
   return a;
 }
 
-void pt_lalloc_free(pt_lalloc *a) {
+static void pt_lalloc_free(pt_lalloc *a) {
   if (a) {
+    free(a->live);
     free(a->h);
     free(a);
   }
@@ -133,7 +149,7 @@ void pt_lalloc_free(pt_lalloc *a) {
 // never share a word.
 static int64_t align8(int64_t b) { return (b + 7) & ~(int64_t)7; }
 
-int64_t pt_lalloc_get(pt_lalloc *a, int64_t bytes) {
+static int64_t pt_lalloc_get(pt_lalloc *a, int64_t bytes) {
   bytes = align8(bytes > 0 ? bytes : 1);
   for (int i = 0; i < a->n; i++) {
     if (a->h[i].len < bytes)
@@ -155,7 +171,7 @@ int64_t pt_lalloc_get(pt_lalloc *a, int64_t bytes) {
   return -1;
 }
 
-void pt_lalloc_put(pt_lalloc *a, int64_t addr, int64_t bytes) {
+static void pt_lalloc_put(pt_lalloc *a, int64_t addr, int64_t bytes) {
   bytes = align8(bytes > 0 ? bytes : 1);
   a->used -= bytes;
   int i = 0;
@@ -186,5 +202,176 @@ void pt_lalloc_put(pt_lalloc *a, int64_t addr, int64_t bytes) {
   a->top = a->h[a->n - 1].addr;
 }
 
-int64_t pt_lalloc_peak(const pt_lalloc *a) { return a->peak; }
-int64_t pt_lalloc_used(const pt_lalloc *a) { return a->used; }
+static int64_t pt_lalloc_peak(const pt_lalloc *a) { return a->peak; }
+
+// ---------------------------------------------------------------------------
+// Buffers of the program
+
+uint32_t pt_prog_alloc(pt_program *p, int core, int64_t bytes, int node) {
+  if (!p->heap[core])
+    p->heap[core] = pt_lalloc_new(p->local_capacity);
+  int64_t addr = pt_lalloc_get(p->heap[core], bytes);
+  if (p->nbuf == p->capbuf) {
+    p->capbuf = p->capbuf ? 2 * p->capbuf : 1024;
+    p->buf = pt_realloc(p->buf, p->capbuf * sizeof *p->buf);
+  }
+  pt_lalloc *h = p->heap[core];
+  if (h->nlive == h->caplive) {
+    h->caplive = h->caplive ? 2 * h->caplive : 64;
+    h->live = pt_realloc(h->live, h->caplive * sizeof *h->live);
+  }
+  h->live[h->nlive++] = p->nbuf;
+  p->buf[p->nbuf++] = (pt_buf){core, node, addr, bytes, p->core[core].n, -1};
+  int64_t peak = pt_lalloc_peak(p->heap[core]);
+  if (peak > p->core[core].peak_local_bytes)
+    p->core[core].peak_local_bytes = peak;
+  return (uint32_t)addr;
+}
+
+void pt_prog_release(pt_program *p, int core, uint32_t addr) {
+  pt_lalloc *h = p->heap[core];
+  for (int i = 0; h && i < h->nlive; i++) {
+    pt_buf *b = &p->buf[h->live[i]];
+    if (b->addr == addr) {
+      b->to = p->core[core].n;
+      pt_lalloc_put(h, b->addr, b->bytes);
+      h->live[i] = h->live[--h->nlive];
+      return;
+    }
+  }
+}
+
+void pt_prog_release_all(pt_program *p) {
+  for (int c = 0; c < p->ncores; c++)
+    while (p->heap[c] && p->heap[c]->nlive)
+      pt_prog_release(p, c, (uint32_t)p->buf[p->heap[c]->live[0]].addr);
+}
+
+// ---------------------------------------------------------------------------
+// Global memory layout
+
+static int consumers(const pt_graph *g, int t, int *only) {
+  int k = 0;
+  for (int i = 0; i < g->nn; i++)
+    for (int j = 0; j < g->n[i].nin; j++)
+      if (g->n[i].in[j] == t) {
+        k++;
+        *only = i;
+      }
+  return k;
+}
+
+static bool is_graph_output(const pt_graph *g, int t) {
+  for (int i = 0; i < g->noutputs; i++)
+    if (g->outputs[i] == t)
+      return true;
+  return false;
+}
+
+static int64_t per_sample(const pt_tensor *t) {
+  return t->ndim > 0 && t->dims[0] > 0 ? pt_tensor_numel(t) / t->dims[0]
+                                       : pt_tensor_numel(t);
+}
+
+// A reshape is free when it only flattens (to [N, F]) or keeps C, H, W:
+// NHWC data then reads the same in the new shape (fc weights are taken in
+// HWC order to match).
+static bool flatten_like(const pt_graph *g, const pt_node *n) {
+  const pt_tensor *x = &g->t[n->in[0]], *y = &g->t[n->out[0]];
+  int64_t a[3], b[3];
+  if (y->ndim == 2)
+    return true;
+  if (pt_tensor_chw(x, a) || pt_tensor_chw(y, b))
+    return false;
+  return a[0] == b[0] && a[1] == b[1] && a[2] == b[2];
+}
+
+int pt_prog_layout_global(pt_program *p, const pt_graph *g, pt_error *err) {
+  int eb = p->elem_bytes;
+  int *parent = pt_malloc(g->nt * sizeof *parent);
+  int *off = pt_calloc(g->nt, sizeof *off);
+  bool *used = pt_calloc(g->nt, 1), *in_concat = pt_calloc(g->nt, 1);
+  for (int i = 0; i < g->nt; i++)
+    parent[i] = -1;
+  int rc = 0;
+  for (int i = 0; i < g->nn && !rc; i++) {
+    const pt_node *n = &g->n[i];
+    for (int j = 0; j < n->nin; j++)
+      if (n->in[j] >= 0 &&
+          !((n->op == PT_OP_CONV || n->op == PT_OP_FC) && j == 1))
+        used[n->in[j]] = true;
+    used[n->out[0]] = true;
+    if (n->op == PT_OP_RESHAPE) {
+      if (!flatten_like(g, n))
+        rc = pt_errorf(err, "node '%s': this reshape reorders data in "
+                       "memory; only flatten-like reshapes are supported by "
+                       "the scheduler", n->name);
+      parent[n->out[0]] = n->in[0];
+    } else if (n->op == PT_OP_CONCAT && n->a.axis == 1) {
+      int c0 = 0;
+      for (int j = 0; j < n->nin; j++) {
+        int t = n->in[j], only = -1;
+        int64_t chw[3];
+        pt_tensor_chw(&g->t[t], chw);
+        if (g->t[t].producer >= 0 && !g->t[t].is_const &&
+            consumers(g, t, &only) == 1 && !is_graph_output(g, t) &&
+            parent[t] < 0 && g->n[g->t[t].producer].op != PT_OP_RESHAPE) {
+          parent[t] = n->out[0];
+          off[t] = c0;
+          in_concat[t] = true;
+        }
+        c0 += (int)chw[0];
+      }
+    }
+  }
+  // Roots get their own region, in tensor order; aliases resolve to them.
+  int64_t top = 0;
+  for (int t = 0; t < g->nt && !rc; t++) {
+    if (!used[t] || parent[t] >= 0)
+      continue;
+    const pt_tensor *x = &g->t[t];
+    int64_t chw[3];
+    if (pt_tensor_chw(x, chw))
+      chw[0] = per_sample(x), chw[1] = chw[2] = 1;
+    p->gt[t].base = top;
+    p->gt[t].pixel_stride = (int32_t)(x->is_const ? per_sample(x) : chw[0]);
+    p->gt[t].channel_off = 0;
+    top += (per_sample(x) * eb + 63) / 64 * 64;
+  }
+  // Aliases: follow the chain to a root (a reshape's parent comes earlier,
+  // a concat's later; chains are short).
+  for (int t = 0; t < g->nt && !rc; t++) {
+    if (!used[t] || parent[t] < 0)
+      continue;
+    int r = t, choff = 0, hops = 0;
+    while (parent[r] >= 0 && hops++ < g->nt) {
+      choff += off[r];
+      r = parent[r];
+    }
+    const pt_tensor *x = &g->t[t];
+    int64_t chw[3];
+    if (pt_tensor_chw(x, chw))
+      chw[0] = per_sample(x);
+    p->gt[t].base = p->gt[r].base;
+    // A concat input takes the concat's pixel stride; a reshape output its
+    // own channel count (its root is contiguous).
+    p->gt[t].pixel_stride = in_concat[t] ? p->gt[r].pixel_stride
+                                         : (int32_t)chw[0];
+    p->gt[t].channel_off = choff;
+  }
+  p->global_bytes = top;
+  free(parent);
+  free(off);
+  free(used);
+  free(in_concat);
+  return rc;
+}
+
+int pt_schedule(const pt_map_ctx *c, const pt_mapping *m, pt_program **out,
+                pt_error *err) {
+  if (m->mode == PT_MODE_HT)
+    return pt_sched_ht(c, m, out, err);
+  *out = NULL;
+  return pt_errorf(err, "the low-latency (LL) scheduler is not implemented "
+                   "yet; use --mode ht");
+}

@@ -54,8 +54,9 @@ typedef struct {
 } pt_inst;
 
 enum {
-  PT_IF_FINAL = 1,  // this instruction completes an output pixel (its last
-                    // vec, or the copy into the output buffer)
+  PT_IF_FINAL = 1,  // this store (HT) or vec/copy (LL) completes output
+                    // pixel `arg` of node `node`
+  PT_IF_BCAST = 2,  // vec: src2 is one element, broadcast over len
 };
 
 typedef struct {
@@ -67,7 +68,7 @@ typedef struct {
 // What AG `i` holds: rows [row0, row0+rows) and columns [col0, col0+cols)
 // of matrix `matrix` of weight layer `layer` (copy `replica`).
 typedef struct {
-  int32_t layer, replica, matrix;
+  int32_t layer, node, replica, matrix;   // weight layer and its graph node
   int32_t row0, rows, col0, cols;
   int32_t core, crossbars;
 } pt_ag_info;
@@ -83,6 +84,13 @@ typedef struct {
 } pt_gview;
 
 typedef struct {
+  int32_t core;
+  int32_t node;           // graph node it served
+  int64_t addr, bytes;
+  int64_t from, to;       // live over instructions [from, to) of the core
+} pt_buf;
+
+typedef struct {
   pt_mode mode;
   int ncores;
   pt_stream *core;        // [ncores]
@@ -93,6 +101,12 @@ typedef struct {
   pt_gview *gt;           // [ntensors], per graph tensor
   int64_t global_bytes;   // global memory used by one sample's tensors
   int64_t local_capacity; // bytes of each core's local memory
+  int32_t *group;         // [graph nodes] HT layer group (-1 for LL)
+  int ngroups;
+  // Local buffers (see pt_prog_alloc).
+  pt_buf *buf;
+  int64_t nbuf, capbuf;
+  struct pt_lalloc **heap;  // [ncores]
 } pt_program;
 
 extern const char *pt_iop_names[PT_I_COUNT];
@@ -111,16 +125,48 @@ typedef struct {
 } pt_prog_stats;
 void pt_prog_stats_of(const pt_program *p, pt_prog_stats *s);
 
-// ---- local memory allocator (one per core, used by the schedulers) ----
-// First fit over a sorted free list; addresses are bytes.
-typedef struct pt_lalloc pt_lalloc;
-pt_lalloc *pt_lalloc_new(int64_t capacity);
-void pt_lalloc_free(pt_lalloc *a);
-// Returns the address or -1 when `bytes` do not fit.
-int64_t pt_lalloc_get(pt_lalloc *a, int64_t bytes);
-void pt_lalloc_put(pt_lalloc *a, int64_t addr, int64_t bytes);
-int64_t pt_lalloc_peak(const pt_lalloc *a);
-int64_t pt_lalloc_used(const pt_lalloc *a);
+// ---- local memory (used by the schedulers) ----
+// Each core's local memory is handed out first-fit; every buffer's life
+// (from the instruction index at which it was allocated to the one at
+// which it was released, on its core) is recorded so that tests can check
+// that no two live buffers overlap. Allocation never fails: the peak is
+// compared with the capacity by the scheduler, which reports the layer,
+// core and bytes when it does not fit.
+
+uint32_t pt_prog_alloc(pt_program *p, int core, int64_t bytes, int node);
+void pt_prog_release(pt_program *p, int core, uint32_t addr);
+// Release everything still allocated (end of program).
+void pt_prog_release_all(pt_program *p);
+
+// ---- schedulers (schedule_ht.c, schedule_ll.c) ----
+// Lay out every activation tensor (and every constant a vector op reads)
+// in global memory; tensors that only feed a channel concat are stored
+// straight into it, flatten-like reshapes alias their input.
+int pt_prog_layout_global(pt_program *p, const pt_graph *g, pt_error *err);
+// Build the streams of one HT period (every layer advances one sample) or
+// of one LL inference.
+int pt_sched_ht(const pt_map_ctx *c, const pt_mapping *m, pt_program **out,
+                pt_error *err);
+int pt_sched_ll(const pt_map_ctx *c, const pt_mapping *m, pt_program **out,
+                pt_error *err);
+int pt_schedule(const pt_map_ctx *c, const pt_mapping *m, pt_program **out,
+                pt_error *err);
+
+// ---- check.c: the streams' dataflow, checked by executing them ----
+// Runs every core's stream with byte-level validity (no values): a load
+// waits until its global bytes were stored (or are a graph input or a
+// constant), send and recv meet as a rendezvous in program order per pair
+// of cores, and buffers hold garbage from allocation to first write and
+// after release. Fails, naming core, instruction and bytes, when a core
+// reads local bytes that were never written, a transfer's lengths differ,
+// the cores deadlock, an output byte of a layer is stored twice or never,
+// or two live buffers overlap.
+typedef struct {
+  int64_t executed;       // instructions run
+  int64_t stored_bytes;   // distinct output bytes stored
+} pt_check_report;
+int pt_prog_check(const pt_program *p, const pt_graph *g,
+                  pt_check_report *rep, pt_error *err);
 
 // ---- emitters (lower_asm.c, lower_json.c) ----
 // Write one file per core, DIR/core<N>.asm, one instruction per line.

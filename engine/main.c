@@ -12,6 +12,7 @@
 
 #include "compiler/graph.h"
 #include "compiler/partition.h"
+#include "compiler/program.h"
 #include "cost/arch.h"
 
 enum { EXIT_OK = 0, EXIT_ERR = 2 };
@@ -228,6 +229,216 @@ static int cmd_info(int argc, char **argv) {
 }
 
 // ---------------------------------------------------------------------------
+// pimtune compile
+
+static const char compile_help[] =
+    "usage: pimtune compile MODEL [--arch FILE] [--mode ht|ll]\n"
+    "                       [--replication balance|uniform|layer-size|none]\n"
+    "                       [--unfold FORMAT] [--emit asm|json DIR] [--json]\n"
+    "\n"
+    "Map the network with the heuristics (replication, then layout: AGs of a\n"
+    "copy kept on one core, cores filled in order) and schedule it into one\n"
+    "instruction stream per core: one steady-state period of the layer\n"
+    "pipeline (--mode ht, every layer advances by one sample) or one\n"
+    "inference of the pixel pipeline (--mode ll).\n"
+    "\n"
+    "  --arch FILE         chip description (default configs/arch/isaac.json)\n"
+    "  --mode ht|ll        high throughput (default) or low latency\n"
+    "  --replication H     balance (default): even out windows per copy\n"
+    "                      across layers; uniform: one factor everywhere;\n"
+    "                      layer-size: copies in proportion to a layer's\n"
+    "                      windows; none: one copy each\n"
+    "  --unfold FORMAT     unfolding of every conv (default im2col); one of\n"
+    "                      %s\n"
+    "  --no-grouping       HT: one layer per pipeline group\n"
+    "  --emit KIND DIR     write the streams: asm (DIR/core<N>.asm) or json\n"
+    "                      (DIR/program.json); see docs/isa.md\n"
+    "  --json              print one JSON object instead of a summary\n"
+    "  -h, --help          this text\n";
+
+static void compile_json(const pt_map_ctx *c, const pt_mapping *m,
+                         const pt_program *p) {
+  pt_prog_stats st;
+  pt_prog_stats_of(p, &st);
+  cJSON *o = cJSON_CreateObject();
+  cJSON_AddStringToObject(o, "mode", pt_mode_name(m->mode));
+  cJSON_AddNumberToObject(o, "cores_used", st.cores_used);
+  cJSON *r = cJSON_AddArrayToObject(o, "replication");
+  for (int l = 0; l < c->nlayers; l++) {
+    cJSON *x = cJSON_CreateObject();
+    cJSON_AddStringToObject(x, "layer", c->g->n[c->node[l]].name);
+    cJSON_AddNumberToObject(x, "factor", m->repl[l]);
+    cJSON_AddStringToObject(x, "unfold", pt_unfold_name(m->unfold[l]));
+    cJSON_AddItemToArray(r, x);
+  }
+  cJSON *ins = cJSON_AddObjectToObject(o, "instructions");
+  for (int k = 0; k < PT_I_COUNT; k++)
+    cJSON_AddNumberToObject(ins, pt_iop_names[k], (double)st.n[k]);
+  cJSON *b = cJSON_AddObjectToObject(o, "bytes");
+  cJSON_AddNumberToObject(b, "load", (double)st.load_bytes);
+  cJSON_AddNumberToObject(b, "store", (double)st.store_bytes);
+  cJSON_AddNumberToObject(b, "send", (double)st.send_bytes);
+  if (m->mode == PT_MODE_HT)
+    cJSON_AddNumberToObject(o, "groups", p->ngroups);
+  cJSON *pc = cJSON_AddArrayToObject(o, "per_core");
+  for (int i = 0; i < p->ncores; i++) {
+    const pt_stream *s = &p->core[i];
+    if (!s->n)
+      continue;
+    int64_t mvm = 0;
+    for (int64_t k = 0; k < s->n; k++)
+      mvm += s->v[k].op == PT_I_MVM;
+    cJSON *x = cJSON_CreateObject();
+    cJSON_AddNumberToObject(x, "core", i);
+    cJSON_AddNumberToObject(x, "instructions", (double)s->n);
+    cJSON_AddNumberToObject(x, "mvm", (double)mvm);
+    cJSON_AddNumberToObject(x, "peak_local_bytes", (double)s->peak_local_bytes);
+    cJSON_AddItemToArray(pc, x);
+  }
+  char *txt = cJSON_PrintUnformatted(o);
+  puts(txt);
+  free(txt);
+  cJSON_Delete(o);
+}
+
+static void compile_summary(const pt_map_ctx *c, const pt_mapping *m,
+                            const pt_program *p) {
+  pt_prog_stats st;
+  pt_prog_stats_of(p, &st);
+  int64_t total = 0, peak = 0;
+  for (int k = 0; k < PT_I_COUNT; k++)
+    total += st.n[k];
+  for (int i = 0; i < p->ncores; i++)
+    if (p->core[i].peak_local_bytes > peak)
+      peak = p->core[i].peak_local_bytes;
+  printf("%s on %s, %s mode: %d of %d cores, %lld instructions%s\n",
+         c->g->name, c->a->name, pt_mode_name(m->mode), st.cores_used,
+         p->ncores, (long long)total,
+         m->mode == PT_MODE_HT ? " per period" : " per inference");
+  printf("  ");
+  for (int k = 0; k < PT_I_COUNT; k++)
+    printf("%s %lld%s", pt_iop_names[k], (long long)st.n[k],
+           k + 1 < PT_I_COUNT ? ", " : "\n");
+  printf("  bytes: load %lld, store %lld, send %lld; peak local memory %lld "
+         "of %lld bytes\n", (long long)st.load_bytes,
+         (long long)st.store_bytes, (long long)st.send_bytes, (long long)peak,
+         (long long)p->local_capacity);
+  if (m->mode == PT_MODE_HT)
+    printf("  %d pipeline groups\n", p->ngroups);
+  printf("  replication:");
+  for (int l = 0; l < c->nlayers; l++)
+    printf(" %d", m->repl[l]);
+  printf("\n");
+}
+
+static int cmd_compile(int argc, char **argv) {
+  static const struct option opts[] = {
+      {"arch", required_argument, 0, 'a'},
+      {"mode", required_argument, 0, 'm'},
+      {"replication", required_argument, 0, 'r'},
+      {"unfold", required_argument, 0, 'u'},
+      {"emit", required_argument, 0, 'e'},
+      {"no-grouping", no_argument, 0, 'G'},
+      {"json", no_argument, 0, 'j'},
+      {"help", no_argument, 0, 'h'},
+      {0, 0, 0, 0}};
+  const char *arch_path = NULL, *emit_kind = NULL, *emit_dir = NULL;
+  int unfold = PT_UNF_IM2COL, repl = PT_REPL_BALANCE, json = 0, grouping = 1;
+  pt_mode mode = PT_MODE_HT;
+  int c;
+  optind = 1;
+  opterr = 0;
+  while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+    switch (c) {
+    case 'a':
+      arch_path = optarg;
+      break;
+    case 'm':
+      if (!strcmp(optarg, "ht"))
+        mode = PT_MODE_HT;
+      else if (!strcmp(optarg, "ll"))
+        mode = PT_MODE_LL;
+      else
+        return usage_error("compile", "unknown mode '%s' (ht or ll)", optarg);
+      break;
+    case 'r':
+      repl = pt_repl_parse(optarg);
+      if (repl < 0)
+        return usage_error("compile", "unknown replication heuristic '%s'",
+                           optarg);
+      break;
+    case 'u':
+      unfold = pt_unfold_parse(optarg);
+      if (unfold < 0)
+        return usage_error("compile", "unknown unfolding format '%s'", optarg);
+      break;
+    case 'e':
+      emit_kind = optarg;
+      if (strcmp(optarg, "asm") && strcmp(optarg, "json"))
+        return usage_error("compile", "unknown --emit kind '%s' (asm or json)",
+                           optarg);
+      if (optind >= argc)
+        return usage_error("compile", "%s", "--emit needs a directory");
+      emit_dir = argv[optind++];
+      break;
+    case 'G':
+      grouping = 0;
+      break;
+    case 'j':
+      json = 1;
+      break;
+    case 'h':
+      printf(compile_help, pt_unfold_list());
+      return EXIT_OK;
+    default:
+      return usage_error("compile", "unknown or incomplete option '%s'",
+                         argv[optind - 1]);
+    }
+  }
+  if (optind != argc - 1)
+    return usage_error("compile", "%s", "expected exactly one MODEL file");
+
+  pt_error err = {{0}};
+  pt_graph *g = NULL;
+  pt_arch arch;
+  if (load_inputs(argv[optind], arch_path, &g, &arch, &err))
+    return fail(&err);
+  pt_map_ctx ctx;
+  pt_mapping *m = NULL;
+  pt_program *p = NULL;
+  int rc = EXIT_ERR;
+  if (pt_map_ctx_init(&ctx, g, &arch, &err)) {
+    pt_graph_free(g);
+    return fail(&err);
+  }
+  m = pt_map_new(&ctx);
+  m->ht_grouping = grouping;
+  if (pt_map_heuristic(m, &ctx, unfold, repl, mode, &err) ||
+      pt_schedule(&ctx, m, &p, &err)) {
+    pt_error_prefix(&err, "%s on %s: ", g->name, arch.name);
+    fail(&err);
+    goto out;
+  }
+  if (emit_kind && (!strcmp(emit_kind, "asm")
+                        ? pt_lower_asm(p, g, emit_dir, &err)
+                        : pt_lower_json(p, g, emit_dir, &err))) {
+    fail(&err);
+    goto out;
+  }
+  if (json)
+    compile_json(&ctx, m, p);
+  else
+    compile_summary(&ctx, m, p);
+  rc = EXIT_OK;
+out:
+  pt_prog_free(p);
+  pt_map_free(m);
+  pt_map_ctx_free(&ctx);
+  pt_graph_free(g);
+  return rc;
+}
+
+// ---------------------------------------------------------------------------
 // Commands of later milestones: named, documented, and honest about it.
 
 static int not_yet(const char *cmd) {
@@ -236,7 +447,6 @@ static int not_yet(const char *cmd) {
   return EXIT_ERR;
 }
 static int cmd_tune(int argc, char **argv) { return not_yet("tune"); }
-static int cmd_compile(int argc, char **argv) { return not_yet("compile"); }
 static int cmd_verify(int argc, char **argv) { return not_yet("verify"); }
 static int cmd_show(int argc, char **argv) { return not_yet("show"); }
 static int cmd_export(int argc, char **argv) { return not_yet("export"); }

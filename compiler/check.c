@@ -1,0 +1,344 @@
+// The streams' dataflow, checked by executing them on byte-validity
+// bitmaps instead of values (see program.h). Used by the tests of the
+// schedulers and by `pimtune compile --check`.
+#define _GNU_SOURCE
+#include "program.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct {
+  const pt_program *p;
+  const pt_graph *g;
+  pt_error *err;
+  uint8_t **local;        // [core][byte] 1 = holds a written value
+  int64_t *local_size;
+  uint8_t *global;        // [byte] 1 = stored (or input/constant)
+  uint8_t *stores;        // [byte] times stored, saturating at 2
+  int64_t *pc;
+  int64_t **ev;           // per core: buffer boundaries, sorted by index
+  int64_t *nev, *evat;    // counts and cursors
+  int64_t executed;
+} checker;
+
+static bool all_set(const uint8_t *m, int64_t a, int64_t n) {
+  for (int64_t i = 0; i < n; i++)
+    if (!m[a + i])
+      return false;
+  return true;
+}
+
+static int64_t bytes(const checker *k, int32_t len) {
+  return (int64_t)len * k->p->elem_bytes;
+}
+
+static int local_read(checker *k, int core, uint32_t a, int32_t len,
+                      const pt_inst *in) {
+  int64_t n = bytes(k, len);
+  if ((int64_t)a + n > k->local_size[core])
+    return pt_errorf(k->err, "core %d, instruction %lld (%s): reads local "
+                     "[%u, %lld) beyond the memory in use", core,
+                     (long long)k->pc[core], pt_iop_names[in->op], a,
+                     (long long)(a + n));
+  if (!all_set(k->local[core], a, n))
+    return pt_errorf(k->err, "core %d, instruction %lld (%s%s%s): reads "
+                     "local [%u, %lld) that was never written", core,
+                     (long long)k->pc[core], pt_iop_names[in->op],
+                     in->op == PT_I_VEC ? " " : "",
+                     in->op == PT_I_VEC ? pt_vop_names[in->vop] : "", a,
+                     (long long)(a + n));
+  return 0;
+}
+
+static int local_write(checker *k, int core, uint32_t a, int32_t len) {
+  int64_t n = bytes(k, len);
+  if ((int64_t)a + n > k->local_size[core])
+    return pt_errorf(k->err, "core %d, instruction %lld: writes local [%u, "
+                     "%lld) beyond the memory in use", core,
+                     (long long)k->pc[core], a, (long long)(a + n));
+  memset(k->local[core] + a, 1, n);
+  return 0;
+}
+
+// Buffer boundaries reached by core's pc: the bytes become garbage.
+static void apply_buffer_events(checker *k, int core) {
+  const pt_program *p = k->p;
+  while (k->evat[core] < k->nev[core]) {
+    const pt_buf *b = &p->buf[k->ev[core][k->evat[core]] >> 1];
+    bool end = k->ev[core][k->evat[core]] & 1;
+    int64_t at = end ? b->to : b->from;
+    if (at > k->pc[core])
+      break;
+    memset(k->local[core] + b->addr, 0, b->bytes);
+    k->evat[core]++;
+  }
+}
+
+static int cmp_ev(const void *x, const void *y, void *ctx) {
+  const pt_program *p = ctx;
+  int64_t a = *(const int64_t *)x, b = *(const int64_t *)y;
+  const pt_buf *ba = &p->buf[a >> 1], *bb = &p->buf[b >> 1];
+  int64_t ta = (a & 1) ? ba->to : ba->from, tb = (b & 1) ? bb->to : bb->from;
+  if (ta != tb)
+    return ta < tb ? -1 : 1;
+  return (int)(a & 1) - (int)(b & 1) ? ((a & 1) ? -1 : 1) : 0; // ends first
+}
+
+
+// Step one instruction of core c if it can run. 1 = ran, 0 = blocked,
+// -1 = error.
+static int step(checker *k, int c) {
+  const pt_program *p = k->p;
+  const pt_stream *s = &p->core[c];
+  if (k->pc[c] >= s->n)
+    return 0;
+  apply_buffer_events(k, c);
+  const pt_inst *in = &s->v[k->pc[c]];
+  switch (in->op) {
+  case PT_I_MVM:
+    if (local_read(k, c, in->src1, in->len, in) ||
+        local_write(k, c, in->dst, in->len2))
+      return -1;
+    break;
+  case PT_I_VEC: {
+    bool binary = in->vop <= PT_V_MAX;
+    int32_t len2 = in->flags & PT_IF_BCAST ? 1 : in->len;
+    if (local_read(k, c, in->src1, in->len, in) ||
+        (binary && local_read(k, c, in->src2, len2, in)) ||
+        local_write(k, c, in->dst, in->len))
+      return -1;
+    break;
+  }
+  case PT_I_COPY:
+    if (local_read(k, c, in->src1, in->len, in) ||
+        local_write(k, c, in->dst, in->len))
+      return -1;
+    break;
+  case PT_I_WRITE:
+    if (local_write(k, c, in->dst, in->len))
+      return -1;
+    break;
+  case PT_I_LOAD: {
+    int64_t n = bytes(k, in->len);
+    if ((int64_t)in->src1 + n > p->global_bytes)
+      return pt_errorf(k->err, "core %d, instruction %lld (load): global "
+                       "[%u, %lld) is outside the %lld bytes laid out", c,
+                       (long long)k->pc[c], in->src1,
+                       (long long)(in->src1 + n), (long long)p->global_bytes);
+    if (!all_set(k->global, in->src1, n))
+      return 0; // not stored yet: wait
+    if (local_write(k, c, in->dst, in->len))
+      return -1;
+    break;
+  }
+  case PT_I_STORE: {
+    int64_t n = bytes(k, in->len);
+    if ((int64_t)in->dst + n > p->global_bytes)
+      return pt_errorf(k->err, "core %d, instruction %lld (store): global "
+                       "[%u, %lld) is outside the %lld bytes laid out", c,
+                       (long long)k->pc[c], in->dst, (long long)(in->dst + n),
+                       (long long)p->global_bytes);
+    if (local_read(k, c, in->src1, in->len, in))
+      return -1;
+    memset(k->global + in->dst, 1, n);
+    for (int64_t i = 0; i < n; i++)
+      if (k->stores[in->dst + i] < 2)
+        k->stores[in->dst + i]++;
+    break;
+  }
+  case PT_I_SEND: {
+    int peer = in->arg;
+    if (peer < 0 || peer >= p->ncores || peer == c)
+      return pt_errorf(k->err, "core %d, instruction %lld: send to core %d",
+                       c, (long long)k->pc[c], peer);
+    const pt_stream *ps = &p->core[peer];
+    if (k->pc[peer] >= ps->n)
+      return 0;
+    apply_buffer_events(k, peer);
+    const pt_inst *r = &ps->v[k->pc[peer]];
+    if (r->op != PT_I_RECV || r->arg != c)
+      return 0; // the receiver is not there yet
+    if (r->len != in->len)
+      return pt_errorf(k->err, "core %d, instruction %lld sends %d elements; "
+                       "core %d, instruction %lld receives %d", c,
+                       (long long)k->pc[c], in->len, peer,
+                       (long long)k->pc[peer], r->len);
+    if (local_read(k, c, in->src1, in->len, in) ||
+        local_write(k, peer, r->dst, r->len))
+      return -1;
+    k->pc[peer]++;
+    k->executed++;
+    break;
+  }
+  case PT_I_RECV:
+    return 0; // completed by the matching send
+  default:
+    return pt_errorf(k->err, "core %d, instruction %lld: unknown op %d", c,
+                     (long long)k->pc[c], in->op);
+  }
+  k->pc[c]++;
+  k->executed++;
+  return 1;
+}
+
+static int check_overlaps(const pt_program *p, pt_error *err) {
+  // Per core, sort buffers by address and check that any two that share
+  // bytes have disjoint lives.
+  for (int c = 0; c < p->ncores; c++) {
+    int64_t n = 0;
+    for (int64_t i = 0; i < p->nbuf; i++)
+      n += p->buf[i].core == c;
+    if (n < 2)
+      continue;
+    int64_t *idx = pt_malloc(n * sizeof *idx), k = 0;
+    for (int64_t i = 0; i < p->nbuf; i++)
+      if (p->buf[i].core == c)
+        idx[k++] = i;
+    // Buffers are recorded in allocation order, so a sweep over lives
+    // with an address-interval check against the live set works; live
+    // sets are small.
+    int64_t *live = pt_malloc(n * sizeof *live), nlive = 0;
+    for (k = 0; k < n; k++) {
+      const pt_buf *b = &p->buf[idx[k]];
+      int64_t j = 0;
+      while (j < nlive) { // drop lives that ended before b starts
+        if (p->buf[live[j]].to <= b->from)
+          live[j] = live[--nlive];
+        else
+          j++;
+      }
+      for (j = 0; j < nlive; j++) {
+        const pt_buf *o = &p->buf[live[j]];
+        if (o->addr < b->addr + b->bytes && b->addr < o->addr + o->bytes) {
+          int rc = pt_errorf(err, "core %d: buffers [%lld, %lld) and [%lld, "
+                             "%lld) overlap while both live (instructions "
+                             "%lld and %lld)", c, (long long)o->addr,
+                             (long long)(o->addr + o->bytes),
+                             (long long)b->addr, (long long)(b->addr + b->bytes),
+                             (long long)o->from, (long long)b->from);
+          free(idx);
+          free(live);
+          return rc;
+        }
+      }
+      live[nlive++] = idx[k];
+    }
+    free(idx);
+    free(live);
+  }
+  return 0;
+}
+
+int pt_prog_check(const pt_program *p, const pt_graph *g,
+                  pt_check_report *rep, pt_error *err) {
+  checker k = {.p = p, .g = g, .err = err};
+  int nc = p->ncores;
+  k.local = pt_calloc(nc, sizeof *k.local);
+  k.local_size = pt_calloc(nc, sizeof *k.local_size);
+  k.pc = pt_calloc(nc, sizeof *k.pc);
+  k.ev = pt_calloc(nc, sizeof *k.ev);
+  k.nev = pt_calloc(nc, sizeof *k.nev);
+  k.evat = pt_calloc(nc, sizeof *k.evat);
+  for (int c = 0; c < nc; c++) {
+    k.local_size[c] = p->core[c].peak_local_bytes;
+    k.local[c] = pt_calloc(k.local_size[c] + 1, 1);
+  }
+  for (int64_t i = 0; i < p->nbuf; i++)
+    k.nev[p->buf[i].core] += 2;
+  for (int c = 0; c < nc; c++) {
+    k.ev[c] = pt_malloc((k.nev[c] + 1) * sizeof *k.ev[c]);
+    k.nev[c] = 0;
+  }
+  for (int64_t i = 0; i < p->nbuf; i++) {
+    int c = p->buf[i].core;
+    k.ev[c][k.nev[c]++] = 2 * i;
+    k.ev[c][k.nev[c]++] = 2 * i + 1;
+  }
+  for (int c = 0; c < nc; c++)
+    qsort_r(k.ev[c], k.nev[c], sizeof *k.ev[c], cmp_ev, (void *)p);
+  k.global = pt_calloc(p->global_bytes + 1, 1);
+  k.stores = pt_calloc(p->global_bytes + 1, 1);
+  // Graph inputs and constants are in memory from the start.
+  bool *produced = pt_calloc(g->nt, 1);
+  for (int i = 0; i < g->nn; i++)
+    produced[g->n[i].out[0]] = true;
+  for (int t = 0; t < g->nt; t++)
+    if (!produced[t] && p->gt[t].base >= 0) {
+      const pt_tensor *x = &g->t[t];
+      int64_t n = pt_tensor_numel(x);
+      if (!x->is_const && x->ndim && x->dims[0] > 0)
+        n /= x->dims[0];
+      memset(k.global + p->gt[t].base, 1, n * p->elem_bytes);
+    }
+  int rc = check_overlaps(p, err);
+  // Run: each core as far as it goes, round robin, until all are done or
+  // none can move.
+  for (bool moved = true; !rc && moved;) {
+    moved = false;
+    for (int c = 0; c < nc && !rc; c++) {
+      int r;
+      while ((r = step(&k, c)) == 1)
+        moved = true;
+      if (r < 0)
+        rc = -1;
+    }
+  }
+  for (int c = 0; c < nc && !rc; c++)
+    if (k.pc[c] < p->core[c].n) {
+      const pt_inst *in = &p->core[c].v[k.pc[c]];
+      rc = pt_errorf(err, "deadlock: core %d waits at instruction %lld (%s "
+                     "%s %d) and no core can move", c, (long long)k.pc[c],
+                     pt_iop_names[in->op],
+                     in->op == PT_I_SEND || in->op == PT_I_RECV ? "core"
+                                                                : "len",
+                     in->op == PT_I_SEND || in->op == PT_I_RECV ? in->arg
+                                                                : in->len);
+    }
+  // Every byte of every layer's output stored exactly once.
+  int64_t stored = 0;
+  for (int t = 0; t < g->nt && !rc; t++) {
+    const pt_tensor *x = &g->t[t];
+    const pt_gview *v = &p->gt[t];
+    if (!produced[t] || v->base < 0 || g->n[x->producer].op == PT_OP_RESHAPE)
+      continue;
+    int64_t chw[3];
+    if (pt_tensor_chw(x, chw)) {
+      chw[0] = pt_tensor_numel(x) / (x->dims[0] > 0 ? x->dims[0] : 1);
+      chw[1] = chw[2] = 1;
+    }
+    bool concat_out = g->n[x->producer].op == PT_OP_CONCAT;
+    for (int64_t px = 0; px < chw[1] * chw[2] && !rc; px++)
+      for (int64_t ch = 0; ch < chw[0] && !rc; ch++) {
+        int64_t a = v->base + (px * v->pixel_stride + v->channel_off + ch) *
+                                  p->elem_bytes;
+        int times = k.stores[a];
+        // A concat's bytes are stored by its inputs (or its copies), once.
+        if (times != 1) {
+          rc = pt_errorf(err, "node '%s': output element %lld of pixel %lld "
+                         "stored %s", g->n[x->producer].name, (long long)ch,
+                         (long long)px, times ? "more than once" : "never");
+        }
+        (void)concat_out;
+      }
+    if (!rc && !concat_out)
+      stored += chw[0] * chw[1] * chw[2] * p->elem_bytes;
+  }
+  if (rep) {
+    rep->executed = k.executed;
+    rep->stored_bytes = stored;
+  }
+  for (int c = 0; c < nc; c++) {
+    free(k.local[c]);
+    free(k.ev[c]);
+  }
+  free(k.local);
+  free(k.local_size);
+  free(k.pc);
+  free(k.ev);
+  free(k.nev);
+  free(k.evat);
+  free(k.global);
+  free(k.stores);
+  free(produced);
+  return rc;
+}
