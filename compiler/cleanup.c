@@ -194,7 +194,8 @@ static void fuse_act(cleaner *c, int ai) {
   if (p < 0 || c->dead[p] || !single_use(c, x))
     return;
   pt_node *n = &g->n[p];
-  if (n->act != PT_ACT_NONE || n->nout != 1)
+  // Reshapes stay pure data movement that later stages may skip.
+  if (n->act != PT_ACT_NONE || n->nout != 1 || n->op == PT_OP_RESHAPE)
     return;
   n->act = a->act;
   n->act_a = a->act_a;

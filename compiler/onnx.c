@@ -214,7 +214,8 @@ static int attr_s(loader *L, const char *name, const char *def, char *buf,
   if (!attr_is(a, ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__STRING, a->has_s))
     return fail(L, "attribute '%s' must be a string", name);
   size_t n = a->s.len < cap - 1 ? a->s.len : cap - 1;
-  memcpy(buf, a->s.data, n);
+  if (n)
+    memcpy(buf, a->s.data, n);
   buf[n] = 0;
   return 0;
 }

@@ -96,6 +96,17 @@ static const pt_node *node_named(const pt_graph *g, const char *name) {
 
 #define D(x) ((int64_t)(x))
 
+static void copy_file(const char *from, const char *to, long limit) {
+  FILE *f = fopen(from, "rb"), *o = fopen(to, "wb");
+  assert_non_null(f);
+  assert_non_null(o);
+  int c;
+  for (long n = 0; (limit < 0 || n < limit) && (c = fgetc(f)) != EOF; n++)
+    fputc(c, o);
+  fclose(f);
+  fclose(o);
+}
+
 static void test_conv_pool_shapes(void **state) {
   pt_graph *g = load_raw("conv_pool.onnx");
   // Symbolic batch -> 1.
@@ -197,6 +208,40 @@ static void test_bn_fold(void **state) {
   pt_graph_free(g);
 }
 
+static void test_bn_structure_only(void **state) {
+  char path[512], notice[256];
+  pt_error err = {{0}};
+  snprintf(path, sizeof path, "%s/bn_fold_ext.onnx", tmpdir);
+  copy_file(MODELS "bn_fold_ext.onnx", path, -1);
+  pt_graph *g = pt_onnx_load(path, notice, sizeof notice, &err);
+  if (!g)
+    fail_msg("%s", err.msg);
+  assert_false(g->has_weights);
+  assert_non_null(strstr(notice, "bn_fold_ext.onnx.data"));
+  // The BN is removed all the same; the conv keeps a bias without values.
+  assert_int_equal(g->nn, 1);
+  assert_int_equal(g->n[0].op, PT_OP_CONV);
+  assert_int_equal(g->n[0].act, PT_ACT_RELU);
+  assert_int_equal(g->n[0].nin, 3);
+  assert_null(g->t[g->n[0].in[1]].fdata);
+  assert_dims(g, "y", 4, D(1), D(3), D(4), D(4));
+  pt_graph_free(g);
+}
+
+static void test_reshape_chain(void **state) {
+  pt_graph *g = load("reshape_chain.onnx");
+  // r0 changes nothing, r1 feeds only r2: one reshape x -> [1,6,4] is left,
+  // and the Relu stays a node (activations are not fused into reshapes).
+  assert_int_equal(g->nn, 2);
+  assert_int_equal(g->n[0].op, PT_OP_RESHAPE);
+  assert_int_equal(g->n[0].in[0], g->inputs[0]);
+  assert_dims(g, g->t[g->n[0].out[0]].name, 3, D(1), D(6), D(4));
+  assert_int_equal(g->n[1].op, PT_OP_ACT);
+  assert_int_equal(g->n[1].act, PT_ACT_RELU);
+  assert_int_equal(pt_graph_check(g, NULL), 0);
+  pt_graph_free(g);
+}
+
 static void test_identity_and_fusion(void **state) {
   pt_graph *raw = load_raw("identity_fuse.onnx");
   // The Identity of an initializer is the same constant, not a node.
@@ -216,17 +261,6 @@ static void test_identity_and_fusion(void **state) {
   assert_dims(g, "y", 4, D(1), D(4), D(8), D(8));
   assert_int_equal(pt_graph_check(g, NULL), 0);
   pt_graph_free(g);
-}
-
-static void copy_file(const char *from, const char *to, long limit) {
-  FILE *f = fopen(from, "rb"), *o = fopen(to, "wb");
-  assert_non_null(f);
-  assert_non_null(o);
-  int c;
-  for (long n = 0; (limit < 0 || n < limit) && (c = fgetc(f)) != EOF; n++)
-    fputc(c, o);
-  fclose(f);
-  fclose(o);
 }
 
 static void test_external_data(void **state) {
@@ -342,6 +376,7 @@ static void test_bad_models(void **state) {
   expect_error(MODELS "bad_broadcast.onnx", "node 'badd'", "do not broadcast",
                NULL);
   expect_error(MODELS "negative_dim.onnx", "graph input 'x'", "absurd", NULL);
+  expect_error(MODELS "huge_dims.onnx", "graph input 'x'", "absurd", NULL);
   expect_error(MODELS "int8_input.onnx", "node 'r8'", "not float32", NULL);
   expect_error(MODELS "ext_escape.onnx", "initializer 'w'",
                "inside the model's directory", NULL);
@@ -357,6 +392,8 @@ int main(void) {
       cmocka_unit_test(test_fold_shape_chain),
       cmocka_unit_test(test_torch_cnn),
       cmocka_unit_test(test_bn_fold),
+      cmocka_unit_test(test_bn_structure_only),
+      cmocka_unit_test(test_reshape_chain),
       cmocka_unit_test(test_identity_and_fusion),
       cmocka_unit_test(test_external_data),
       cmocka_unit_test(test_bad_files),

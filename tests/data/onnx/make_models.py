@@ -110,10 +110,30 @@ def bn_fold():
                          ["bn"], name="bn", epsilon=1.0),
         helper.make_node("Relu", ["bn"], ["y"], name="relu"),
     ]
-    save(model(nodes, [vi("x", [1, 2, 4, 4])], [vi("y", None)],
-               [t("w", w), t("b", b), t("scale", scale), t("beta", beta),
-                t("mean", mean), t("var", var)]),
-         "bn_fold.onnx")
+    m = model(nodes, [vi("x", [1, 2, 4, 4])], [vi("y", None)],
+              [t("w", w), t("b", b), t("scale", scale), t("beta", beta),
+               t("mean", mean), t("var", var)])
+    save(m, "bn_fold.onnx")
+    # The same with every initializer in an external file; the test reads
+    # it without the file (structure only).
+    onnx.save_model(m, os.path.join(HERE, "bn_fold_ext.onnx"),
+                    save_as_external_data=True, all_tensors_to_one_file=True,
+                    location="bn_fold_ext.onnx.data", size_threshold=0)
+    os.remove(os.path.join(HERE, "bn_fold_ext.onnx.data"))
+
+
+def reshape_chain():
+    """A reshape to the same shape, Flatten then Reshape, then Relu."""
+    nodes = [
+        helper.make_node("Reshape", ["x", "same"], ["r0"], name="r0"),
+        helper.make_node("Flatten", ["r0"], ["r1"], name="r1"),
+        helper.make_node("Reshape", ["r1", "s2"], ["r2"], name="r2"),
+        helper.make_node("Relu", ["r2"], ["y"], name="relu"),
+    ]
+    save(model(nodes, [vi("x", [1, 2, 3, 4])], [vi("y", None)],
+               [t("same", np.array([1, 2, 3, 4], np.int64)),
+                t("s2", np.array([1, 6, 4], np.int64))]),
+         "reshape_chain.onnx")
 
 
 def identity_fuse():
@@ -152,6 +172,9 @@ def bad_models():
          "bad_broadcast.onnx")
     save(model([helper.make_node("Relu", ["x"], ["y"], name="r")],
                [vi("x", [1, -4])], [vi("y", None)]), "negative_dim.onnx")
+    save(model([helper.make_node("Relu", ["x"], ["y"], name="r")],
+               [vi("x", [1 << 30, 1 << 30, 1 << 30])], [vi("y", None)]),
+         "huge_dims.onnx")
     save(model([helper.make_node("Relu", ["x"], ["y"], name="r8")],
                [vi("x", [1, 4], TensorProto.INT8)], [vi("y", None)]),
          "int8_input.onnx")
@@ -209,6 +232,7 @@ if __name__ == "__main__":
     reshapes()
     fold_chain()
     bn_fold()
+    reshape_chain()
     identity_fuse()
     bad_models()
     hostile_external()
