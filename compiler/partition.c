@@ -99,6 +99,7 @@ int pt_part_layer(const pt_graph *g, int node, pt_unfold u,
   p->node = node;
   p->unfold = u;
   p->groups = 1;
+  p->gpack = 1;
   if (n->op != PT_OP_CONV && n->op != PT_OP_FC)
     return pt_errorf(err, "node '%s': %s has no weights to partition",
                      n->name, pt_op_names[n->op]);
@@ -137,7 +138,23 @@ int pt_part_layer(const pt_graph *g, int node, pt_unfold u,
                        (long long)p->in_chw[0], (long long)gr);
     p->groups = gr;
     unfold_conv(u, Ig, O / gr, kh, kw, p->in_chw, p->out_chw, p);
-    p->matrices *= gr;
+    // Small group matrices (depthwise convs) are packed block-diagonally,
+    // gpack groups to a matrix, as many as fit one array, gpack dividing
+    // the groups.
+    int64_t fit = p->rows < a->xbar_rows && p->cols < a->xbar_cols
+                      ? (a->xbar_rows / p->rows < a->xbar_cols / p->cols
+                             ? a->xbar_rows / p->rows
+                             : a->xbar_cols / p->cols)
+                      : 1;
+    p->gpack = 1;
+    for (int64_t d = fit < gr ? fit : gr; d > 1; d--)
+      if (gr % d == 0) {
+        p->gpack = d;
+        break;
+      }
+    p->rows *= p->gpack;
+    p->cols *= p->gpack;
+    p->matrices *= gr / p->gpack;
     p->load_elems *= gr;
     p->extra_mem_elems *= gr;
     p->macs = p->out_chw[1] * p->out_chw[2] * O * Ig * kh * kw;
@@ -243,7 +260,7 @@ static geom geometry(const pt_graph *g, const pt_part *p) {
   q.hout = p->out_chw[1], q.wout = p->out_chw[2];
   q.ig = p->in_chw[0] / p->groups;
   q.og = p->out_chw[0] / p->groups;
-  q.P = p->matrices / p->groups;
+  q.P = p->matrices * p->gpack / p->groups;
   return q;
 }
 
@@ -259,17 +276,12 @@ static int piece(pt_piece *out, int k, const geom *q, int64_t y, int64_t x,
   return k + 1;
 }
 
-int pt_part_inputs(const pt_graph *g, const pt_part *p, int64_t m,
-                   int64_t s, pt_piece *out) {
-  if (g->n[p->node].op == PT_OP_FC) {
-    out[0] = (pt_piece){0, 0, (int32_t)(s * p->rows), (int32_t)p->rows,
-                        false};
-    return 1;
-  }
-  geom q = geometry(g, p);
-  int64_t grp = m / q.P, t = m % q.P, c0 = grp * q.ig, k = 0;
+// Pieces of group grp, tap/row t, at step s.
+static int group_inputs(const geom q, int64_t grp, int64_t t, int64_t s,
+                        pt_unfold unfold, pt_piece *out) {
+  int64_t c0 = grp * q.ig, k = 0;
   int64_t oy = s / q.wout, ox = s % q.wout;
-  switch (p->unfold) {
+  switch (unfold) {
   case PT_UNF_IM2COL:
     for (int64_t ky = 0; ky < q.kh; ky++)
       for (int64_t kx = 0; kx < q.kw; kx++)
@@ -299,6 +311,27 @@ int pt_part_inputs(const pt_graph *g, const pt_part *p, int64_t m,
   return (int)k;
 }
 
+int pt_part_inputs(const pt_graph *g, const pt_part *p, int64_t m,
+                   int64_t s, pt_piece *out) {
+  if (g->n[p->node].op == PT_OP_FC) {
+    out[0] = (pt_piece){0, 0, (int32_t)(s * p->rows), (int32_t)p->rows,
+                        false};
+    return 1;
+  }
+  geom q = geometry(g, p);
+  int64_t g0 = m / q.P * p->gpack;
+  int np = group_inputs(q, g0, m % q.P, s, p->unfold, out);
+  // Packed groups differ only in their channels: piece t of group j goes
+  // to t * gpack + j, so that one pixel's channels of all packed groups
+  // sit side by side (rows are ordered tap, group, channel).
+  for (int t = np - 1; t >= 0; t--)
+    for (int64_t j = p->gpack - 1; j >= 0; j--) {
+      out[t * p->gpack + j] = out[t];
+      out[t * p->gpack + j].c0 += (int32_t)(j * q.ig);
+    }
+  return np * (int)p->gpack;
+}
+
 // Output row (or column) that input coordinate i reaches through kernel
 // tap k, or -1: o * stride - pad + k * dil = i.
 static int64_t reach(int64_t i, int64_t k, int64_t stride, int64_t pad,
@@ -309,16 +342,12 @@ static int64_t reach(int64_t i, int64_t k, int64_t stride, int64_t pad,
   return v / stride < nout ? v / stride : -1;
 }
 
-int pt_part_targets(const pt_graph *g, const pt_part *p, int64_t m,
-                    int64_t s, pt_target *out) {
-  if (g->n[p->node].op == PT_OP_FC) {
-    out[0] = (pt_target){0, (int32_t)p->cols, 0, 0, (int32_t)(s * p->cols)};
-    return 1;
-  }
-  geom q = geometry(g, p);
-  int32_t co = (int32_t)(m / q.P * q.og), og = (int32_t)q.og;
+// Targets of group grp at step s; columns counted within the group.
+static int group_targets(const geom q, int64_t grp, int64_t s,
+                         pt_unfold unfold, pt_target *out) {
+  int32_t co = (int32_t)(grp * q.og), og = (int32_t)q.og;
   int k = 0;
-  switch (p->unfold) {
+  switch (unfold) {
   case PT_UNF_I_OK2: {
     int64_t iy = s / q.win, ix = s % q.win;
     for (int64_t ky = 0; ky < q.kh; ky++)
@@ -347,4 +376,22 @@ int pt_part_targets(const pt_graph *g, const pt_part *p, int64_t m,
     break;
   }
   return k;
+}
+
+int pt_part_targets(const pt_graph *g, const pt_part *p, int64_t m,
+                    int64_t s, pt_target *out) {
+  if (g->n[p->node].op == PT_OP_FC) {
+    out[0] = (pt_target){0, (int32_t)p->cols, 0, 0, (int32_t)(s * p->cols)};
+    return 1;
+  }
+  geom q = geometry(g, p);
+  int n = group_targets(q, m / q.P * p->gpack, s, p->unfold, out);
+  // Columns are ordered tap, group, output channel: the packed groups'
+  // columns of one tap are adjacent and so are their channels, so one
+  // target per tap covers them all.
+  for (int i = 0; i < n; i++) {
+    out[i].col0 = (int32_t)(out[i].col0 / q.og * p->gpack * q.og);
+    out[i].n = (int32_t)(q.og * p->gpack);
+  }
+  return n;
 }

@@ -25,6 +25,8 @@ typedef struct {
   int node;                 // graph node index
   pt_unfold unfold;
   int64_t groups;           // conv groups (1 for fc)
+  int64_t gpack;            // groups packed block-diagonally into one
+                            // matrix (small group matrices share arrays)
   int64_t in_chw[3], out_chw[3];
   int64_t rows, cols;       // H x W of one weight matrix
   int64_t matrices;         // P * groups
@@ -72,8 +74,10 @@ void pt_part_net_free(pt_part_net *net);
 bool pt_part_fits(const pt_part_net *net, const pt_arch *a);
 
 // ---- the data of one step ----
-// Step s of matrix m (0 <= m < matrices, group = m / (matrices / groups))
-// reads a vector made of pieces, each n consecutive channels c0.. of one
+// Step s of matrix m reads the pieces of the gpack groups packed into it
+// (groups (m / P) * gpack ..., P matrices per group), one after the
+// other, and writes their column ranges side by side. Each group's part is
+// a vector made of pieces, each n consecutive channels c0.. of one
 // input pixel (y, x) in NHWC order, and adds column ranges of its result
 // into output pixels. A piece outside the input map reads zeros. For fc
 // layers the input is one flat vector: pixel (0, 0), channels c0.. of the

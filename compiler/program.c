@@ -222,6 +222,7 @@ uint32_t pt_prog_alloc(pt_program *p, int core, int64_t bytes, int node) {
   }
   h->live[h->nlive++] = p->nbuf;
   p->buf[p->nbuf++] = (pt_buf){core, node, addr, bytes, p->core[core].n, -1};
+  p->core[core].last_alloc = p->core[core].n;
   int64_t peak = pt_lalloc_peak(p->heap[core]);
   if (peak > p->core[core].peak_local_bytes)
     p->core[core].peak_local_bytes = peak;

@@ -63,6 +63,7 @@ typedef struct {
   pt_inst *v;
   int64_t n, cap;
   int64_t peak_local_bytes;   // high-water mark of the local allocator
+  int64_t last_alloc;         // stream length at the latest allocation
 } pt_stream;
 
 // What AG `i` holds: rows [row0, row0+rows) and columns [col0, col0+cols)

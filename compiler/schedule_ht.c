@@ -65,11 +65,17 @@ static pt_inst *emit(ht *h, int core, pt_iop op, int node) {
   return i;
 }
 
-// load/write merge with the previous instruction when contiguous.
+// load/write merge with the previous instruction when contiguous and no
+// buffer was allocated since (a merged instruction must not reach into a
+// buffer that did not exist when it started).
+static bool can_merge(const pt_stream *s) {
+  return s->n && s->n - 1 >= s->last_alloc;
+}
+
 static void emit_load(ht *h, int core, int node, uint32_t dst, uint32_t src,
                       int32_t len) {
   pt_stream *s = &h->p->core[core];
-  if (s->n) {
+  if (can_merge(s)) {
     pt_inst *l = &s->v[s->n - 1];
     if (l->op == PT_I_LOAD && l->node == node &&
         l->dst + (uint32_t)(l->len * h->eb) == dst &&
@@ -85,7 +91,7 @@ static void emit_load(ht *h, int core, int node, uint32_t dst, uint32_t src,
 static void emit_zero(ht *h, int core, int node, uint32_t dst, int32_t len,
                       float value) {
   pt_stream *s = &h->p->core[core];
-  if (s->n) {
+  if (can_merge(s)) {
     pt_inst *l = &s->v[s->n - 1];
     if (l->op == PT_I_WRITE && l->node == node && l->imm == value &&
         l->dst + (uint32_t)(l->len * h->eb) == dst) {

@@ -251,6 +251,9 @@ static const char compile_help[] =
     "  --unfold FORMAT     unfolding of every conv (default im2col); one of\n"
     "                      %s\n"
     "  --no-grouping       HT: one layer per pipeline group\n"
+    "  --check             execute the streams on validity bitmaps: every\n"
+    "                      read written before, transfers paired, no\n"
+    "                      deadlock, every output stored once (exit 1 if not)\n"
     "  --emit KIND DIR     write the streams: asm (DIR/core<N>.asm) or json\n"
     "                      (DIR/program.json); see docs/isa.md\n"
     "  --json              print one JSON object instead of a summary\n"
@@ -339,11 +342,13 @@ static int cmd_compile(int argc, char **argv) {
       {"unfold", required_argument, 0, 'u'},
       {"emit", required_argument, 0, 'e'},
       {"no-grouping", no_argument, 0, 'G'},
+      {"check", no_argument, 0, 'c'},
       {"json", no_argument, 0, 'j'},
       {"help", no_argument, 0, 'h'},
       {0, 0, 0, 0}};
   const char *arch_path = NULL, *emit_kind = NULL, *emit_dir = NULL;
   int unfold = PT_UNF_IM2COL, repl = PT_REPL_BALANCE, json = 0, grouping = 1;
+  int check = 0;
   pt_mode mode = PT_MODE_HT;
   int c;
   optind = 1;
@@ -384,6 +389,9 @@ static int cmd_compile(int argc, char **argv) {
     case 'G':
       grouping = 0;
       break;
+    case 'c':
+      check = 1;
+      break;
     case 'j':
       json = 1;
       break;
@@ -418,6 +426,17 @@ static int cmd_compile(int argc, char **argv) {
     pt_error_prefix(&err, "%s on %s: ", g->name, arch.name);
     fail(&err);
     goto out;
+  }
+  if (check) {
+    pt_check_report rep;
+    if (pt_prog_check(p, g, &rep, &err)) {
+      fprintf(stderr, "pimtune: check failed: %s\n", err.msg);
+      rc = 1;
+      goto out;
+    }
+    fprintf(stderr, "pimtune: check passed: %lld instructions executed, "
+            "%lld output bytes each stored once\n", (long long)rep.executed,
+            (long long)rep.stored_bytes);
   }
   if (emit_kind && (!strcmp(emit_kind, "asm")
                         ? pt_lower_asm(p, g, emit_dir, &err)

@@ -29,7 +29,14 @@ def main():
             o, ig, kh, kw = inits[n.input[1]]
             group = next((a.i for a in n.attribute if a.name == "group"), 1)
             h, w = ig * kh * kw, o // group
-            x = group * math.ceil(h / rows) * math.ceil(w / cols)
+            # Group matrices smaller than an array are packed
+            # block-diagonally: the largest divisor of the group count up
+            # to what fits one array (docs/config.md, "Counting crossbars").
+            fit = min(rows // h, cols // w) if h < rows and w < cols else 1
+            pack = max([d for d in range(1, min(fit, group) + 1)
+                        if group % d == 0])
+            h, w = h * pack, w * pack
+            x = group // pack * math.ceil(h / rows) * math.ceil(w / cols)
             out = shapes[n.output[0]]
             macs = out[2] * out[3] * o * ig * kh * kw
         elif n.op_type in ("Gemm", "MatMul") and n.input[1] in inits:

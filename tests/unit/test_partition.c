@@ -106,19 +106,45 @@ static void test_resnet_conv1_all_formats(void **state) {
   pt_graph_free(g);
 }
 
-static void test_depthwise_one_matrix_per_group(void **state) {
+// Depthwise: each group is a 9 x 1 matrix; 14 of them would fit one array
+// block-diagonally (128 / 9), and 8 is the largest divisor of 32 below
+// that: 4 matrices of 72 x 8.
+static void test_depthwise_packs_groups(void **state) {
   (void)state;
   pt_arch a = isaac_like();
   pt_graph *g = conv_graph(32, 56, 56, 32, 3, 1, 1, 32);
   pt_part p;
   assert_int_equal(pt_part_layer(g, 0, PT_UNF_IM2COL, &a, &p, NULL), 0);
   assert_int_equal(p.groups, 32);
-  assert_int_equal(p.rows, 9);
-  assert_int_equal(p.cols, 1);
-  assert_int_equal(p.matrices, 32);
-  assert_int_equal(p.ags, 32);
-  assert_int_equal(p.crossbars, 32);
+  assert_int_equal(p.gpack, 8);
+  assert_int_equal(p.rows, 72);
+  assert_int_equal(p.cols, 8);
+  assert_int_equal(p.matrices, 4);
+  assert_int_equal(p.ags, 4);
+  assert_int_equal(p.crossbars, 4);
   assert_int_equal(p.macs, 56LL * 56 * 32 * 9);
+  // Matrix 1 holds groups 8..15. Rows are ordered tap, group, channel:
+  // the first 8 rows are tap (0, 0) of groups 8..15 (channels 8..15 of
+  // input pixel (0, 0)), the next 8 tap (0, 1). Its 8 columns are the 8
+  // groups' outputs, channels 8..15 of output pixel (1, 1): one target.
+  pt_piece pc[128];
+  pt_target tg[128];
+  int np = pt_part_inputs(g, &p, 1, 57, pc); // output pixel (1, 1)
+  assert_int_equal(np, 8 * 9);
+  assert_int_equal(pc[0].c0, 8);
+  assert_int_equal(pc[0].n, 1);
+  assert_int_equal(pc[1].c0, 9);
+  assert_int_equal(pc[0].y, 0);
+  assert_int_equal(pc[0].x, 0);
+  assert_int_equal(pc[8].c0, 8);
+  assert_int_equal(pc[8].x, 1);
+  int nt = pt_part_targets(g, &p, 1, 57, tg);
+  assert_int_equal(nt, 1);
+  assert_int_equal(tg[0].col0, 0);
+  assert_int_equal(tg[0].n, 8);
+  assert_int_equal(tg[0].c0, 8);
+  assert_int_equal(tg[0].y, 1);
+  assert_int_equal(tg[0].x, 1);
   pt_graph_free(g);
 }
 
@@ -206,7 +232,7 @@ static void test_unfold_names(void **state) {
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_resnet_conv1_all_formats),
-      cmocka_unit_test(test_depthwise_one_matrix_per_group),
+      cmocka_unit_test(test_depthwise_packs_groups),
       cmocka_unit_test(test_grouped_conv),
       cmocka_unit_test(test_fc),
       cmocka_unit_test(test_wide_fc_column_blocks),
