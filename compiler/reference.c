@@ -53,8 +53,9 @@ static int node_fail(pt_error *err, const pt_node *n, const char *fmt, ...) {
   va_start(ap, fmt);
   vsnprintf(what, sizeof what, fmt, ap);
   va_end(ap);
-  return pt_errorf(err, "node '%s' (%s): %s", n->name, pt_op_names[n->op],
-                   what);
+  bool known = n->op >= 0 && n->op < PT_OP_COUNT;
+  return pt_errorf(err, "node '%s' (%s): %s", n->name,
+                   known ? pt_op_names[n->op] : "unknown op", what);
 }
 
 static float *alloc_f(int64_t n) {

@@ -952,7 +952,8 @@ static int list_dir(const char *dir, const char *prefix, char ***names) {
     (*names)[n++] = strdup(e->d_name);
   }
   closedir(d);
-  qsort(*names, n, sizeof **names, cmp_str);
+  if (n > 1)
+    qsort(*names, n, sizeof **names, cmp_str);
   return n;
 }
 
