@@ -726,6 +726,65 @@ static void test_tiny_model(void **state) {
   }
 }
 
+// ---- clean-up keeps the values ----
+
+// Run a model of tests/data/onnx raw and cleaned on the same pseudo-random
+// inputs; the outputs must agree (BN folding, fusion, Identity removal).
+static void test_cleanup_keeps_values(void **state) {
+  const char *models[] = {"bn_fold", "identity_fuse", "tiny_cnn",
+                          "fold_chain", "conv_pool", "reshapes"};
+  for (size_t mi = 0; mi < sizeof models / sizeof models[0]; mi++) {
+    char path[512];
+    pt_error err = {{0}};
+    snprintf(path, sizeof path, PT_TEST_DATA "/onnx/%s.onnx", models[mi]);
+    pt_graph *g[2] = {pt_onnx_load_raw(path, NULL, 0, &err),
+                      pt_onnx_load(path, NULL, 0, &err)};
+    if (!g[0] || !g[1])
+      fail_msg("%s", err.msg);
+    assert_true(g[0]->has_weights);
+    if (mi == 0) { // bn_fold: the BN is really folded away
+      assert_int_equal(g[0]->n[1].op, PT_OP_BATCHNORM);
+      for (int i = 0; i < g[1]->nn; i++)
+        assert_int_not_equal(g[1]->n[i].op, PT_OP_BATCHNORM);
+    }
+    assert_int_equal(g[0]->ninputs, g[1]->ninputs);
+    assert_int_equal(g[0]->noutputs, g[1]->noutputs);
+    float *ins[PT_MAX_IN], *outs[2][PT_MAX_OUT];
+    uint32_t seed = 12345;
+    for (int i = 0; i < g[0]->ninputs; i++) {
+      int64_t n = pt_tensor_numel(&g[0]->t[g[0]->inputs[i]]);
+      ins[i] = malloc(n * sizeof(float));
+      for (int64_t j = 0; j < n; j++) {
+        seed = seed * 1664525u + 1013904223u;
+        ins[i][j] = (float)(seed >> 8) / (float)(1 << 24) * 2 - 1;
+      }
+    }
+    for (int v = 0; v < 2; v++) {
+      for (int o = 0; o < g[v]->noutputs; o++)
+        outs[v][o] = malloc(pt_tensor_numel(&g[v]->t[g[v]->outputs[o]]) *
+                            sizeof(float));
+      if (pt_ref_run(g[v], (const float *const *)ins, outs[v], &err))
+        fail_msg("%s (%s): %s", models[mi], v ? "cleaned" : "raw", err.msg);
+    }
+    for (int o = 0; o < g[0]->noutputs; o++) {
+      int64_t n = pt_tensor_numel(&g[0]->t[g[0]->outputs[o]]);
+      assert_int_equal(n, pt_tensor_numel(&g[1]->t[g[1]->outputs[o]]));
+      for (int64_t j = 0; j < n; j++) {
+        float a = outs[1][o][j], w = outs[0][o][j];
+        if (fabsf(a - w) > ATOL + RTOL * fabsf(w))
+          fail_msg("%s output %d element %lld: cleaned %.7g, raw %.7g",
+                   models[mi], o, (long long)j, a, w);
+      }
+      free(outs[0][o]);
+      free(outs[1][o]);
+    }
+    for (int i = 0; i < g[0]->ninputs; i++)
+      free(ins[i]);
+    pt_graph_free(g[0]);
+    pt_graph_free(g[1]);
+  }
+}
+
 // ---- a structure-only network with random weights ----
 
 static void test_resnet18_random(void **state) {
@@ -1101,6 +1160,7 @@ int main(void) {
       cmocka_unit_test(test_missing_weight_and_bad_op),
       cmocka_unit_test(test_lifetimes_and_hook),
       cmocka_unit_test(test_tiny_model),
+      cmocka_unit_test(test_cleanup_keeps_values),
       cmocka_unit_test(test_resnet18_random),
       cmocka_unit_test(test_conformance),
   };
