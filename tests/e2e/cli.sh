@@ -3,7 +3,7 @@
 . "$(dirname "$0")/lib.sh"
 
 "$PIMTUNE" --help >"$TMP/h" && grep -q "usage: pimtune" "$TMP/h" && ok || bad "--help"
-for c in info; do
+for c in info compile; do
   "$PIMTUNE" $c --help >"$TMP/h" && grep -q "usage: pimtune $c" "$TMP/h" && ok ||
     bad "$c --help"
 done
@@ -16,9 +16,15 @@ expect_error "unknown option" "unknown option '--frobnicate'" "$PIMTUNE" --frobn
 expect_error "info unknown option" "unknown or incomplete option '--bogus'" \
   "$PIMTUNE" info --bogus x.onnx
 expect_error "info without model" "expected one MODEL" "$PIMTUNE" info
+expect_error "compile bad mode" "unknown mode 'xx'" \
+  "$PIMTUNE" compile "$PT_SRC/configs/workloads/tiny.onnx" --mode xx
+expect_error "compile bad replication" "unknown replication heuristic 'most'" \
+  "$PIMTUNE" compile "$PT_SRC/configs/workloads/tiny.onnx" --replication most
+expect_error "compile --emit without dir" "--emit needs a directory" \
+  "$PIMTUNE" compile "$PT_SRC/configs/workloads/tiny.onnx" --emit asm
 expect_error "info bad unfold" "unknown unfolding format 'diagonal'" \
   "$PIMTUNE" info "$PT_SRC/configs/workloads/resnet18.onnx" --unfold diagonal
-for c in compile verify show export plot sweep tune; do
+for c in verify show export plot sweep tune; do
   expect_error "$c not yet" "'$c' is not implemented" "$PIMTUNE" $c x
 done
 expect_error "default command is tune" "'tune' is not implemented" \
