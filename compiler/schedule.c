@@ -1,0 +1,355 @@
+// The schedulers' shared machinery: emission helpers and the weight-layer
+// engine (see schedule.h for how one step of a replica is computed).
+#include "schedule.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+void sc_init(sched *h, const pt_map_ctx *c, const pt_mapping *m,
+             pt_error *err) {
+  memset(h, 0, sizeof *h);
+  h->c = c, h->m = m, h->g = c->g, h->err = err;
+  h->p = pt_prog_new(c, m);
+  h->eb = h->p->elem_bytes;
+  int maxp = 1;
+  for (int l = 0; l < c->nlayers; l++) {
+    const pt_part *pp = pt_map_part(c, l, m->unfold[l]);
+    if (pt_part_max_pieces(pp) > maxp)
+      maxp = pt_part_max_pieces(pp);
+    if (pp->cols > maxp)
+      maxp = (int)pp->cols;
+  }
+  h->pieces = pt_malloc(maxp * sizeof *h->pieces);
+  h->targets = pt_malloc(maxp * sizeof *h->targets);
+}
+
+void sc_fini(sched *h) {
+  free(h->pieces);
+  free(h->targets);
+}
+
+int sc_check_memory(const sched *h) {
+  for (int c = 0; c < h->p->ncores; c++)
+    if (h->p->core[c].peak_local_bytes > h->p->local_capacity) {
+      // The layer of the first buffer reaching beyond the capacity.
+      int node = -1;
+      for (int64_t i = 0; i < h->p->nbuf && node < 0; i++)
+        if (h->p->buf[i].core == c &&
+            h->p->buf[i].addr + h->p->buf[i].bytes > h->p->local_capacity)
+          node = h->p->buf[i].node;
+      return pt_errorf(h->err, "local memory: core %d needs %lld bytes (at "
+                       "layer '%s'), it has %lld", c,
+                       (long long)h->p->core[c].peak_local_bytes,
+                       node >= 0 ? h->g->n[node].name : "?",
+                       (long long)h->p->local_capacity);
+    }
+  return 0;
+}
+
+// ---------------------------------------------------------------------------
+// Emission helpers
+
+void sc_dims(const pt_graph *g, int t, int64_t chw[3]) {
+  if (pt_tensor_chw(&g->t[t], chw)) {
+    const pt_tensor *x = &g->t[t];
+    int64_t n = x->ndim && x->dims[0] > 0 && !x->is_const ? x->dims[0] : 1;
+    chw[0] = pt_tensor_numel(x) / n, chw[1] = chw[2] = 1;
+  }
+}
+
+uint32_t sc_gaddr(const sched *h, int t, int64_t y, int64_t x, int64_t ch) {
+  const pt_gview *v = &h->p->gt[t];
+  int64_t chw[3];
+  sc_dims(h->g, t, chw);
+  int64_t pix = y * chw[2] + x;
+  return (uint32_t)(v->base +
+                    (pix * v->pixel_stride + v->channel_off + ch) * h->eb);
+}
+
+pt_inst *sc_emit(sched *h, int core, pt_iop op, int node) {
+  pt_inst *i = pt_prog_emit(h->p, core, op);
+  i->node = node;
+  return i;
+}
+
+// A merged instruction must not reach into a buffer allocated after it
+// started: merge only when nothing was allocated since.
+static pt_inst *mergeable(sched *h, int core, pt_iop op, int node) {
+  pt_stream *s = &h->p->core[core];
+  if (!s->n || s->n - 1 < s->last_alloc)
+    return NULL;
+  pt_inst *l = &s->v[s->n - 1];
+  return l->op == op && l->node == node ? l : NULL;
+}
+
+void sc_load(sched *h, int core, int node, uint32_t dst, uint32_t src,
+             int32_t len) {
+  pt_inst *l = mergeable(h, core, PT_I_LOAD, node);
+  uint32_t n = (uint32_t)(l ? l->len * h->eb : 0);
+  if (l && l->dst + n == dst && l->src1 + n == src) {
+    l->len += len;
+    return;
+  }
+  pt_inst *i = sc_emit(h, core, PT_I_LOAD, node);
+  i->dst = dst, i->src1 = src, i->len = len;
+}
+
+void sc_write(sched *h, int core, int node, uint32_t dst, int32_t len,
+              float value) {
+  pt_inst *l = mergeable(h, core, PT_I_WRITE, node);
+  if (l && l->imm == value && l->dst + (uint32_t)(l->len * h->eb) == dst) {
+    l->len += len;
+    return;
+  }
+  pt_inst *i = sc_emit(h, core, PT_I_WRITE, node);
+  i->dst = dst, i->len = len, i->imm = value;
+}
+
+void sc_vec(sched *h, int core, int node, pt_vop op, uint32_t dst,
+            uint32_t a, uint32_t b, int32_t len) {
+  pt_inst *i = sc_emit(h, core, PT_I_VEC, node);
+  i->vop = (uint8_t)op, i->dst = dst, i->src1 = a, i->src2 = b, i->len = len;
+}
+
+void sc_act(sched *h, int core, const pt_node *n, int node, uint32_t buf,
+            int32_t len) {
+  static const pt_vop vop_of[PT_ACT_COUNT] = {
+      [PT_ACT_RELU] = PT_V_RELU,           [PT_ACT_CLIP] = PT_V_CLIP,
+      [PT_ACT_LEAKYRELU] = PT_V_LEAKYRELU, [PT_ACT_SIGMOID] = PT_V_SIGMOID,
+      [PT_ACT_TANH] = PT_V_TANH,
+      [PT_ACT_HARDSIGMOID] = PT_V_HARDSIGMOID,
+      [PT_ACT_HARDSWISH] = PT_V_HARDSWISH};
+  if (n->act == PT_ACT_NONE)
+    return;
+  pt_inst *i = sc_emit(h, core, PT_I_VEC, node);
+  i->vop = (uint8_t)vop_of[n->act];
+  i->dst = buf, i->src1 = buf, i->len = len;
+  i->imm = n->act_a, i->imm2 = n->act_b;
+}
+
+uint32_t sc_transfer(sched *h, int node, int from, uint32_t src, int to,
+                     int32_t len) {
+  uint32_t dst = pt_prog_alloc(h->p, to, (int64_t)len * h->eb, node);
+  pt_inst *s = sc_emit(h, from, PT_I_SEND, node);
+  s->arg = to, s->src1 = src, s->len = len;
+  pt_inst *r = sc_emit(h, to, PT_I_RECV, node);
+  r->arg = from, r->dst = dst, r->len = len;
+  return dst;
+}
+
+// ---------------------------------------------------------------------------
+// The weight-layer engine
+
+typedef struct {
+  int32_t mtx, row0;   // the rows this buffer feeds
+  uint32_t addr;
+} inbuf;
+
+static bool is_fc(const wl *w) { return w->h->g->n[w->node].op == PT_OP_FC; }
+
+static int64_t key_of(const wl *w, const pt_target *t) {
+  if (is_fc(w))
+    return t->c0 / w->part->cols;
+  return (int64_t)t->y * w->part->out_chw[2] + t->x;
+}
+
+int sc_home_core(const wl *w, int replica) {
+  return w->h->p->ag[w->h->m->ag_start[w->layer] +
+                     replica * (int32_t)w->part->ags].core;
+}
+
+// Calls fn for each column range of AG agi's output at step s: columns
+// [a0, a0 + an) of the AG land at channel ch of output key.
+typedef void (*deliver_fn)(wl *w, int agi, int64_t key, int32_t ch,
+                           int32_t a0, int32_t an, int replica);
+
+static void for_each_delivery(wl *w, int agi, int64_t s, int replica,
+                              deliver_fn fn) {
+  const pt_ag_info *a = &w->h->p->ag[agi];
+  pt_target *tg = w->h->targets;
+  int nt = pt_part_targets(w->h->g, w->part, a->matrix, s, tg);
+  for (int k = 0; k < nt; k++) {
+    int32_t lo = tg[k].col0 > a->col0 ? tg[k].col0 : a->col0;
+    int32_t hi = tg[k].col0 + tg[k].n < a->col0 + a->cols
+                     ? tg[k].col0 + tg[k].n
+                     : a->col0 + a->cols;
+    if (lo >= hi)
+      continue;
+    int32_t ch = (is_fc(w) ? 0 : tg[k].c0) + (lo - tg[k].col0);
+    fn(w, agi, key_of(w, &tg[k]), ch, lo - a->col0, hi - lo, replica);
+  }
+}
+
+static void count_delivery(wl *w, int agi, int64_t key, int32_t ch,
+                           int32_t a0, int32_t an, int replica) {
+  w->expected[key]++;
+  w->owner[key] = (int16_t)replica;
+}
+
+static void finish(wl *w, int64_t key) {
+  sched *h = w->h;
+  const pt_node *n = &h->g->n[w->node];
+  int core = sc_home_core(w, w->owner[key]);
+  uint32_t acc = (uint32_t)w->acc[key];
+  if (n->nin > 2 && n->in[2] >= 0) {
+    if (w->bias_at[core] < 0) {
+      w->bias_at[core] = pt_prog_alloc(h->p, core,
+                                       (int64_t)w->ochan * h->eb, w->node);
+      sc_load(h, core, w->node, (uint32_t)w->bias_at[core],
+              (uint32_t)h->p->gt[n->in[2]].base, w->ochan);
+    }
+    sc_vec(h, core, w->node, PT_V_ADD, acc, acc, (uint32_t)w->bias_at[core],
+           w->ochan);
+  }
+  sc_act(h, core, n, w->node, acc, w->ochan);
+  w->acc[key] = -1;
+  w->done(h, w, key, core, acc);
+}
+
+static void add_delivery(wl *w, int agi, int64_t key, int32_t ch, int32_t a0,
+                         int32_t an, int replica) {
+  sched *h = w->h;
+  int owner = sc_home_core(w, w->owner[key]);
+  int from = h->p->ag[agi].core;
+  if (w->acc[key] < 0) {
+    w->acc[key] = pt_prog_alloc(h->p, owner, (int64_t)w->ochan * h->eb,
+                                w->node);
+    sc_write(h, owner, w->node, (uint32_t)w->acc[key], w->ochan, 0);
+  }
+  uint32_t src = w->outbuf[agi - w->outbase] + (uint32_t)(a0 * h->eb);
+  uint32_t dst = (uint32_t)w->acc[key] + (uint32_t)(ch * h->eb);
+  if (from == owner) {
+    sc_vec(h, owner, w->node, PT_V_ADD, dst, dst, src, an);
+  } else {
+    uint32_t tmp = sc_transfer(h, w->node, from, src, owner, an);
+    sc_vec(h, owner, w->node, PT_V_ADD, dst, dst, tmp, an);
+    pt_prog_release(h->p, owner, tmp);
+  }
+  if (--w->expected[key] == 0)
+    finish(w, key);
+}
+
+static void emit_mvm(sched *h, wl *w, int agi, uint32_t in) {
+  const pt_ag_info *b = &h->p->ag[agi];
+  uint32_t out = pt_prog_alloc(h->p, b->core, (int64_t)b->cols * h->eb,
+                               w->node);
+  w->outbuf[agi - w->outbase] = out;
+  pt_inst *mv = sc_emit(h, b->core, PT_I_MVM, w->node);
+  mv->arg = agi, mv->dst = out, mv->src1 = in;
+  mv->len = b->rows, mv->len2 = b->cols;
+}
+
+void sc_wl_step(sched *h, wl *w, int rep, int64_t s) {
+  const pt_part *pp = w->part;
+  int32_t base = h->m->ag_start[w->layer] + rep * (int32_t)pp->ags;
+  int nag = (int)pp->ags;
+  inbuf *ins = pt_malloc(nag * sizeof *ins);
+  int *cores = pt_malloc(nag * sizeof *cores), ncores = 0;
+  bool inorder = h->c->a->exec == PT_EXEC_INORDER;
+  w->outbase = base;
+  // Cores in order of first appearance among the replica's AGs.
+  for (int i = 0; i < nag; i++) {
+    int core = h->p->ag[base + i].core, k = 0;
+    while (k < ncores && cores[k] != core)
+      k++;
+    if (k == ncores)
+      cores[ncores++] = core;
+  }
+  for (int ci = 0; ci < ncores; ci++) {
+    int core = cores[ci], nins = 0;
+    // One input buffer per (matrix, row block) used on this core; an
+    // in-order core loads them all before its mvm, an out-of-order one
+    // runs each buffer's mvm as soon as it is filled.
+    for (int i = 0; i < nag; i++) {
+      const pt_ag_info *a = &h->p->ag[base + i];
+      int k = 0;
+      while (k < nins && !(ins[k].mtx == a->matrix && ins[k].row0 == a->row0))
+        k++;
+      if (a->core != core || k < nins)
+        continue;
+      ins[nins].mtx = a->matrix, ins[nins].row0 = a->row0;
+      ins[nins].addr = pt_prog_alloc(h->p, core, (int64_t)a->rows * h->eb,
+                                     w->node);
+      w->fill(h, w, core, a->matrix, s, a->row0, a->rows, ins[nins].addr);
+      nins++;
+      if (!inorder)
+        for (int j = i; j < nag; j++) {
+          const pt_ag_info *b = &h->p->ag[base + j];
+          if (b->core == core && b->matrix == a->matrix && b->row0 == a->row0)
+            emit_mvm(h, w, base + j, ins[nins - 1].addr);
+        }
+    }
+    if (inorder)
+      for (int j = 0; j < nag; j++) {
+        const pt_ag_info *b = &h->p->ag[base + j];
+        if (b->core != core)
+          continue;
+        int k = 0;
+        while (!(ins[k].mtx == b->matrix && ins[k].row0 == b->row0))
+          k++;
+        emit_mvm(h, w, base + j, ins[k].addr);
+      }
+    for (int k = 0; k < nins; k++)
+      pt_prog_release(h->p, core, ins[k].addr);
+  }
+  // Partial sums to their owners, then the AG outputs are free.
+  for (int i = 0; i < nag; i++)
+    for_each_delivery(w, base + i, s, rep, add_delivery);
+  for (int i = 0; i < nag; i++)
+    pt_prog_release(h->p, h->p->ag[base + i].core, w->outbuf[i]);
+  free(cores);
+  free(ins);
+}
+
+void sc_wl_begin(sched *h, wl *w, int layer, sc_fill_fn fill,
+                 sc_done_fn done) {
+  memset(w, 0, sizeof *w);
+  w->h = h, w->layer = layer, w->fill = fill, w->done = done;
+  w->node = h->c->node[layer];
+  const pt_node *n = &h->g->n[w->node];
+  w->x = n->in[0], w->y = n->out[0];
+  w->part = pt_map_part(h->c, layer, h->m->unfold[layer]);
+  w->ochan = n->op == PT_OP_FC ? (int32_t)w->part->cols
+                               : (int32_t)w->part->out_chw[0];
+  w->nkeys = n->op == PT_OP_FC ? (w->part->steps > 0 ? w->part->steps : 1)
+                               : w->part->out_chw[1] * w->part->out_chw[2];
+  w->expected = pt_calloc(w->nkeys, sizeof *w->expected);
+  w->owner = pt_calloc(w->nkeys, sizeof *w->owner);
+  w->acc = pt_malloc(w->nkeys * sizeof *w->acc);
+  for (int64_t k = 0; k < w->nkeys; k++)
+    w->acc[k] = -1;
+  w->bias_at = pt_malloc(h->c->ncores * sizeof *w->bias_at);
+  for (int i = 0; i < h->c->ncores; i++)
+    w->bias_at[i] = -1;
+  w->outbuf = pt_malloc(w->part->ags * sizeof *w->outbuf);
+  int R = h->m->repl[layer];
+  w->first = pt_malloc(R * sizeof *w->first);
+  w->count = pt_malloc(R * sizeof *w->count);
+  // Who owns which output, and how many partial sums it waits for.
+  for (int k = 0; k < R; k++) {
+    pt_map_steps(h->m, h->c, layer, k, &w->first[k], &w->count[k]);
+    int32_t base = h->m->ag_start[layer] + k * (int32_t)w->part->ags;
+    for (int64_t s = w->first[k]; s < w->first[k] + w->count[k]; s++)
+      for (int i = 0; i < w->part->ags; i++)
+        for_each_delivery(w, base + i, s, k, count_delivery);
+  }
+}
+
+int sc_wl_end(sched *h, wl *w) {
+  int rc = 0;
+  for (int64_t k = 0; k < w->nkeys && !rc; k++)
+    if (w->acc[k] >= 0 || w->expected[k] != 0)
+      rc = pt_errorf(h->err, "node '%s': output %lld left incomplete "
+                     "(internal error)", h->g->n[w->node].name, (long long)k);
+  for (int i = 0; i < h->c->ncores; i++)
+    if (w->bias_at[i] >= 0)
+      pt_prog_release(h->p, i, (uint32_t)w->bias_at[i]);
+  free(w->first);
+  free(w->count);
+  free(w->expected);
+  free(w->owner);
+  free(w->acc);
+  free(w->bias_at);
+  free(w->outbuf);
+  return rc;
+}
