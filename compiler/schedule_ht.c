@@ -106,8 +106,6 @@ static dims3 dims_of(const pt_graph *g, int t) {
   sc_dims(g, t, chw);
   return (dims3){chw[0], chw[1], chw[2]};
 }
-  return (dims3){chw[0], chw[1], chw[2]};
-}
 
 // The core that computes output pixel i of a layer with npix pixels.
 static int pixel_core(ht *h, int64_t i, int64_t npix) {
