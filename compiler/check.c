@@ -229,6 +229,47 @@ static int check_overlaps(const pt_program *p, pt_error *err) {
   return 0;
 }
 
+// LL: each pixel of every computed tensor is completed (PT_IF_FINAL, with
+// the pixel in arg) exactly once. Views (reshape, concat) compute nothing.
+static int check_finals(const pt_program *p, const pt_graph *g,
+                        pt_error *err) {
+  int64_t **seen = pt_calloc(g->nn, sizeof *seen);
+  int64_t *npix = pt_calloc(g->nn, sizeof *npix);
+  int rc = 0;
+  for (int i = 0; i < g->nn; i++) {
+    pt_op op = g->n[i].op;
+    if (op == PT_OP_RESHAPE || op == PT_OP_CONCAT || op == PT_OP_IDENTITY)
+      continue;
+    int64_t chw[3];
+    const pt_tensor *x = &g->t[g->n[i].out[0]];
+    npix[i] = pt_tensor_chw(x, chw) ? 1 : chw[1] * chw[2];
+    seen[i] = pt_calloc(npix[i], sizeof *seen[i]);
+  }
+  for (int c = 0; c < p->ncores && !rc; c++)
+    for (int64_t k = 0; k < p->core[c].n && !rc; k++) {
+      const pt_inst *in = &p->core[c].v[k];
+      if (!(in->flags & PT_IF_FINAL) || in->op == PT_I_STORE)
+        continue;
+      if (in->node < 0 || !seen[in->node] || in->arg < 0 ||
+          in->arg >= npix[in->node])
+        rc = pt_errorf(err, "core %d, instruction %lld: completes pixel %d "
+                       "of no computed layer", c, (long long)k, in->arg);
+      else
+        seen[in->node][in->arg]++;
+    }
+  for (int i = 0; i < g->nn && !rc; i++)
+    for (int64_t q = 0; seen[i] && q < npix[i] && !rc; q++)
+      if (seen[i][q] != 1)
+        rc = pt_errorf(err, "node '%s': pixel %lld completed %lld times, "
+                       "expected once", g->n[i].name, (long long)q,
+                       (long long)seen[i][q]);
+  for (int i = 0; i < g->nn; i++)
+    free(seen[i]);
+  free(seen);
+  free(npix);
+  return rc;
+}
+
 int pt_prog_check(const pt_program *p, const pt_graph *g,
                   pt_check_report *rep, pt_error *err) {
   checker k = {.p = p, .g = g, .err = err};
@@ -294,12 +335,25 @@ int pt_prog_check(const pt_program *p, const pt_graph *g,
                      in->op == PT_I_SEND || in->op == PT_I_RECV ? in->arg
                                                                 : in->len);
     }
-  // Every byte of every layer's output stored exactly once.
+  // HT: every byte of every layer's output stored exactly once. LL: the
+  // network's outputs (and what they are reshapes of) stored exactly once,
+  // and every other pixel completed exactly once on some core.
+  bool *stored_t = pt_calloc(g->nt, 1);
+  for (int i = 0; i < g->noutputs; i++)
+    for (int t = g->outputs[i]; t >= 0;) {
+      stored_t[t] = true;
+      int pr = g->t[t].producer;
+      t = pr >= 0 && g->n[pr].op == PT_OP_RESHAPE ? g->n[pr].in[0] : -1;
+    }
+  if (!rc && p->mode == PT_MODE_LL)
+    rc = check_finals(p, g, err);
   int64_t stored = 0;
   for (int t = 0; t < g->nt && !rc; t++) {
     const pt_tensor *x = &g->t[t];
     const pt_gview *v = &p->gt[t];
     if (!produced[t] || v->base < 0 || g->n[x->producer].op == PT_OP_RESHAPE)
+      continue;
+    if (p->mode == PT_MODE_LL && !stored_t[t])
       continue;
     int64_t chw[3];
     if (pt_tensor_chw(x, chw)) {
@@ -340,5 +394,6 @@ int pt_prog_check(const pt_program *p, const pt_graph *g,
   free(k.global);
   free(k.stores);
   free(produced);
+  free(stored_t);
   return rc;
 }

@@ -329,7 +329,17 @@ int pt_part_inputs(const pt_graph *g, const pt_part *p, int64_t m,
       out[t * p->gpack + j] = out[t];
       out[t * p->gpack + j].c0 += (int32_t)(j * q.ig);
     }
-  return np * (int)p->gpack;
+  // Adjacent channels of one pixel make one piece.
+  int k = 0;
+  for (int i = 0; i < np * p->gpack; i++) {
+    pt_piece *l = k ? &out[k - 1] : NULL;
+    if (l && l->y == out[i].y && l->x == out[i].x && l->zero == out[i].zero &&
+        l->c0 + l->n == out[i].c0)
+      l->n += out[i].n;
+    else
+      out[k++] = out[i];
+  }
+  return k;
 }
 
 // Output row (or column) that input coordinate i reaches through kernel

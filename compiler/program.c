@@ -242,6 +242,10 @@ void pt_prog_release(pt_program *p, int core, uint32_t addr) {
   }
 }
 
+int64_t pt_prog_local_used(const pt_program *p, int core) {
+  return p->heap[core] ? p->heap[core]->used : 0;
+}
+
 void pt_prog_release_all(pt_program *p) {
   for (int c = 0; c < p->ncores; c++)
     while (p->heap[c] && p->heap[c]->nlive)
@@ -370,9 +374,6 @@ int pt_prog_layout_global(pt_program *p, const pt_graph *g, pt_error *err) {
 
 int pt_schedule(const pt_map_ctx *c, const pt_mapping *m, pt_program **out,
                 pt_error *err) {
-  if (m->mode == PT_MODE_HT)
-    return pt_sched_ht(c, m, out, err);
-  *out = NULL;
-  return pt_errorf(err, "the low-latency (LL) scheduler is not implemented "
-                   "yet; use --mode ht");
+  return m->mode == PT_MODE_HT ? pt_sched_ht(c, m, out, err)
+                               : pt_sched_ll(c, m, out, err);
 }

@@ -136,6 +136,8 @@ void pt_prog_stats_of(const pt_program *p, pt_prog_stats *s);
 
 uint32_t pt_prog_alloc(pt_program *p, int core, int64_t bytes, int node);
 void pt_prog_release(pt_program *p, int core, uint32_t addr);
+// Bytes allocated on a core right now.
+int64_t pt_prog_local_used(const pt_program *p, int core);
 // Release everything still allocated (end of program).
 void pt_prog_release_all(pt_program *p);
 

@@ -94,6 +94,18 @@ void sc_load(sched *h, int core, int node, uint32_t dst, uint32_t src,
   i->dst = dst, i->src1 = src, i->len = len;
 }
 
+void sc_copy(sched *h, int core, int node, uint32_t dst, uint32_t src,
+             int32_t len) {
+  pt_inst *l = mergeable(h, core, PT_I_COPY, node);
+  uint32_t n = (uint32_t)(l ? l->len * h->eb : 0);
+  if (l && l->dst + n == dst && l->src1 + n == src) {
+    l->len += len;
+    return;
+  }
+  pt_inst *i = sc_emit(h, core, PT_I_COPY, node);
+  i->dst = dst, i->src1 = src, i->len = len;
+}
+
 void sc_write(sched *h, int core, int node, uint32_t dst, int32_t len,
               float value) {
   pt_inst *l = mergeable(h, core, PT_I_WRITE, node);
@@ -151,6 +163,16 @@ static int64_t key_of(const wl *w, const pt_target *t) {
   if (is_fc(w))
     return t->c0 / w->part->cols;
   return (int64_t)t->y * w->part->out_chw[2] + t->x;
+}
+
+int sc_replica_of(const wl *w, int64_t step) {
+  int R = w->h->m->repl[w->layer];
+  if (w->h->m->mode == PT_MODE_LL)
+    return (int)(step % R);
+  for (int k = R - 1; k > 0; k--) // contiguous ranges, in replica order
+    if (step >= w->first[k])
+      return k;
+  return 0;
 }
 
 int sc_home_core(const wl *w, int replica) {
@@ -325,13 +347,16 @@ void sc_wl_begin(sched *h, wl *w, int layer, sc_fill_fn fill,
   int R = h->m->repl[layer];
   w->first = pt_malloc(R * sizeof *w->first);
   w->count = pt_malloc(R * sizeof *w->count);
-  // Who owns which output, and how many partial sums it waits for.
-  for (int k = 0; k < R; k++) {
+  // Who owns which output, and how many partial sums it waits for. HT
+  // gives each replica a contiguous range of windows (input reuse), LL
+  // deals them out in raster order (window s to replica s mod r).
+  for (int k = 0; k < R; k++)
     pt_map_steps(h->m, h->c, layer, k, &w->first[k], &w->count[k]);
+  for (int64_t s = 0; s < w->part->steps; s++) {
+    int k = sc_replica_of(w, s);
     int32_t base = h->m->ag_start[layer] + k * (int32_t)w->part->ags;
-    for (int64_t s = w->first[k]; s < w->first[k] + w->count[k]; s++)
-      for (int i = 0; i < w->part->ags; i++)
-        for_each_delivery(w, base + i, s, k, count_delivery);
+    for (int i = 0; i < w->part->ags; i++)
+      for_each_delivery(w, base + i, s, k, count_delivery);
   }
 }
 

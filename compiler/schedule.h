@@ -70,6 +70,8 @@ void sc_load(sched *h, int core, int node, uint32_t dst, uint32_t src,
              int32_t len);
 void sc_write(sched *h, int core, int node, uint32_t dst, int32_t len,
               float value);
+void sc_copy(sched *h, int core, int node, uint32_t dst, uint32_t src,
+             int32_t len);
 void sc_vec(sched *h, int core, int node, pt_vop op, uint32_t dst,
             uint32_t a, uint32_t b, int32_t len);
 void sc_act(sched *h, int core, const pt_node *n, int node, uint32_t buf,
@@ -87,6 +89,9 @@ void sc_wl_begin(sched *h, wl *w, int layer, sc_fill_fn fill,
                  sc_done_fn done);
 void sc_wl_step(sched *h, wl *w, int replica, int64_t s);
 int sc_wl_end(sched *h, wl *w);
+// The replica that computes window `step`: HT gives each replica a
+// contiguous range (first/count), LL deals windows out round robin.
+int sc_replica_of(const wl *w, int64_t step);
 // The home core of a replica (the core of its AG 0).
 int sc_home_core(const wl *w, int replica);
 

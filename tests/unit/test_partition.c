@@ -124,20 +124,20 @@ static void test_depthwise_packs_groups(void **state) {
   assert_int_equal(p.crossbars, 4);
   assert_int_equal(p.macs, 56LL * 56 * 32 * 9);
   // Matrix 1 holds groups 8..15. Rows are ordered tap, group, channel:
-  // the first 8 rows are tap (0, 0) of groups 8..15 (channels 8..15 of
-  // input pixel (0, 0)), the next 8 tap (0, 1). Its 8 columns are the 8
-  // groups' outputs, channels 8..15 of output pixel (1, 1): one target.
+  // the first 8 rows are tap (0, 0) of groups 8..15, i.e. channels 8..15
+  // of input pixel (0, 0) (one piece), the next 8 tap (0, 1). Its 8
+  // columns are the 8 groups' outputs, channels 8..15 of output pixel
+  // (1, 1): one target.
   pt_piece pc[128];
   pt_target tg[128];
   int np = pt_part_inputs(g, &p, 1, 57, pc); // output pixel (1, 1)
-  assert_int_equal(np, 8 * 9);
+  assert_int_equal(np, 9);
   assert_int_equal(pc[0].c0, 8);
-  assert_int_equal(pc[0].n, 1);
-  assert_int_equal(pc[1].c0, 9);
+  assert_int_equal(pc[0].n, 8);
   assert_int_equal(pc[0].y, 0);
   assert_int_equal(pc[0].x, 0);
-  assert_int_equal(pc[8].c0, 8);
-  assert_int_equal(pc[8].x, 1);
+  assert_int_equal(pc[1].c0, 8);
+  assert_int_equal(pc[1].x, 1);
   int nt = pt_part_targets(g, &p, 1, 57, tg);
   assert_int_equal(nt, 1);
   assert_int_equal(tg[0].col0, 0);
