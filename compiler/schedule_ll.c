@@ -50,6 +50,9 @@ typedef struct {
   int32_t *owner;     // [npix] producing core, -1 until known
   bool real;          // holds data (not a reshape/concat view, not input)
   bool store;         // stored to global memory when produced
+  int64_t alive;      // produced pixels still held on some core
+  int64_t limit;      // flow control: most pixels alive before the
+                      // producer waits (its readers' window rows)
 } tensor_state;
 
 typedef struct {
@@ -73,7 +76,7 @@ typedef struct {
   xfer *q;
   int64_t nq, capq;
   int64_t stamp;
-  bool throttle;      // hold back producers on cores whose memory is full
+  bool throttle;      // flow control on (off for a round when stalled)
   seg *segs;          // scratch for resolve
   int64_t nsegs, capsegs;
   int *vcore;         // vector node pixel -> core (scratch per node)
@@ -187,11 +190,19 @@ static bool present(ll *s, int core) {
   return true;
 }
 
-static void drop_use(ll *s, holder *h) {
-  if (--h->uses == 0 && h->present) {
-    pt_prog_release(s->h->p, h->core, h->addr);
-    h->present = false;
-  }
+// Release a holder's buffer; the pixel dies with its last copy.
+static void release(ll *s, int t, int64_t pix, holder *h) {
+  pt_prog_release(s->h->p, h->core, h->addr);
+  h->present = false;
+  for (int64_t i = s->ts[t].head[pix]; i >= 0; i = s->hd[i].next)
+    if (s->hd[i].present)
+      return;
+  s->ts[t].alive--;
+}
+
+static void drop_use(ll *s, int t, int64_t pix, holder *h) {
+  if (--h->uses == 0 && h->present)
+    release(s, t, pix, h);
 }
 
 // The reads of s->segs on core are done (once per pass `stamp`).
@@ -203,7 +214,7 @@ static void consume(ll *s, int core) {
     holder *h = find_holder(s, x->t, x->pix, core);
     if (h->stamp != s->stamp) {
       h->stamp = s->stamp;
-      drop_use(s, h);
+      drop_use(s, x->t, x->pix, h);
     }
   }
 }
@@ -240,7 +251,7 @@ static void flush(ll *s) {
     dst->addr = sc_transfer(h, node, x->from, src->addr, x->to,
                             (int32_t)s->ts[x->t].chans);
     dst->present = true;
-    drop_use(s, src);
+    drop_use(s, x->t, x->pix, src);
   }
   s->nq = 0;
 }
@@ -282,6 +293,7 @@ static void produced(ll *s, int t, int64_t pix, int core, uint32_t buf) {
   holder *own = get_holder(s, t, pix, core);
   own->addr = buf;
   own->present = true;
+  s->ts[t].alive++;
   s->ts[t].owner[pix] = core;
   int sends = 0;
   for (int64_t i = s->ts[t].head[pix]; i >= 0; i = s->hd[i].next)
@@ -295,10 +307,8 @@ static void produced(ll *s, int t, int64_t pix, int core, uint32_t buf) {
     }
   own = get_holder(s, t, pix, core); // the array may have moved
   own->uses += sends;
-  if (own->uses == 0) { // nobody reads it here or elsewhere
-    pt_prog_release(h->p, core, buf);
-    own->present = false;
-  }
+  if (own->uses == 0) // nobody reads it here or elsewhere
+    release(s, t, pix, own);
   if (s->nq >= h->m->ll_batch)
     flush(s);
 }
@@ -386,12 +396,12 @@ static void weight_done(sched *h, wl *w, int64_t key, int core,
   produced(h->user, w->y, key, core, acc);
 }
 
-// Backpressure: a core more than 3/4 full issues no new work while other
-// work can progress, so that pixels waiting for slower consumers do not
-// pile up beyond the local memory.
-static bool full(const ll *s, int core) {
-  const pt_program *p = s->h->p;
-  return s->throttle && pt_prog_local_used(p, core) * 4 > p->local_capacity * 3;
+// Flow control: a producer waits while more of its output pixels are
+// alive (produced, not yet read by everyone) than its readers' windows
+// need, so that a fast layer does not fill the local memories with pixels
+// that a slower one will read much later.
+static bool backlogged(const ll *s, int t) {
+  return s->throttle && s->ts[t].alive > s->ts[t].limit;
 }
 
 // Issue the next window of replica rep if it is ready. True if issued.
@@ -405,7 +415,7 @@ static bool try_window(ll *s, wtask *t, int rep, int *cores) {
   int nc = replica_cores(h, w, rep, cores);
   for (int i = 0; i < nc; i++) {
     step_segments(s, w, rep, st, cores[i]);
-    if (full(s, cores[i]) || !present(s, cores[i]))
+    if (backlogged(s, w->y) || !present(s, cores[i]))
       return false;
   }
   sc_wl_step(h, w, rep, st);
@@ -694,7 +704,7 @@ static int try_vector(ll *s, vtask *v) {
     return 0;
   int core = s->ts[n->out[0]].owner[v->next];
   vector_segments(s, n, v->next);
-  if (full(s, core) || !present(s, core))
+  if (backlogged(s, n->out[0]) || !present(s, core))
     return 0;
   if (vector_pixel(s, v, v->next, core))
     return -1;
@@ -746,6 +756,58 @@ static void count_all(ll *s, wtask *wt, int *layer_of, vtask *vt,
 
 // ---------------------------------------------------------------------------
 
+// Rows of tensor t that a reader of node n needs at once: its window
+// height plus a stride of slack; everything for readers that need the
+// whole map (fc through a flatten).
+static int64_t reader_rows(const pt_graph *g, const pt_node *n, int t) {
+  int64_t chw[3];
+  sc_dims(g, t, chw);
+  if (n->op == PT_OP_CONV || is_pool(n->op)) {
+    int k = n->a.nspatial == 2 ? 0 : -1;
+    if (k < 0)
+      return 2;
+    const pt_tensor *w = n->op == PT_OP_CONV ? &g->t[n->in[1]] : NULL;
+    int64_t kh = w ? w->dims[2] : n->a.kernel[0];
+    int64_t dil = n->a.dilation[0] > 0 ? n->a.dilation[0] : 1;
+    return (kh - 1) * dil + 1 + n->a.stride[0];
+  }
+  if (n->op == PT_OP_FC || n->op == PT_OP_MATMUL)
+    return chw[1];
+  return 2;
+}
+
+// The most rows of t any reader (through views) needs at once.
+static int64_t rows_needed(const pt_graph *g, int t) {
+  int64_t most = 1;
+  for (int i = 0; i < g->nn; i++)
+    for (int j = 0; j < g->n[i].nin; j++) {
+      if (g->n[i].in[j] != t)
+        continue;
+      int64_t r = is_view(g, g->n[i].out[0])
+                      ? rows_needed(g, g->n[i].out[0])
+                      : reader_rows(g, &g->n[i], t);
+      if (g->n[i].op == PT_OP_RESHAPE && g->t[g->n[i].out[0]].ndim == 2) {
+        int64_t chw[3];
+        sc_dims(g, t, chw);
+        r = chw[1]; // flattened: the whole map
+      }
+      if (r > most)
+        most = r;
+    }
+  return most;
+}
+
+static void set_limits(ll *s) {
+  const pt_graph *g = s->h->g;
+  for (int t = 0; t < g->nt; t++) {
+    if (!s->ts[t].real)
+      continue;
+    int64_t chw[3];
+    sc_dims(g, t, chw);
+    s->ts[t].limit = (rows_needed(g, t) + 1) * chw[2];
+  }
+}
+
 static int check_supported(const pt_graph *g, pt_error *err) {
   for (int i = 0; i < g->nn; i++) {
     const pt_node *n = &g->n[i];
@@ -783,7 +845,7 @@ int pt_sched_ll(const pt_map_ctx *c, const pt_mapping *m, pt_program **out,
   sched h;
   sc_init(&h, c, m, err);
   h.p->mode = PT_MODE_LL;
-  ll s = {.h = &h, .throttle = getenv("PT_THROTTLE") != NULL};
+  ll s = {.h = &h, .throttle = true};
   h.user = &s;
   int rc = pt_prog_layout_global(h.p, g, err);
   s.ts = pt_calloc(g->nt, sizeof *s.ts);
@@ -799,6 +861,7 @@ int pt_sched_ll(const pt_map_ctx *c, const pt_mapping *m, pt_program **out,
     for (int64_t p = 0; p < s.ts[t].npix; p++)
       s.ts[t].head[p] = -1, s.ts[t].owner[p] = -1;
   }
+  set_limits(&s);
   int *layer_of = pt_malloc(g->nn * sizeof *layer_of);
   for (int i = 0; i < g->nn; i++)
     layer_of[i] = -1;
@@ -877,7 +940,7 @@ int pt_sched_ll(const pt_map_ctx *c, const pt_mapping *m, pt_program **out,
       if (s.nq > 0) {
         flush(&s);
       } else if (s.throttle) {
-        s.throttle = false; // memory is tight: let anything ready go
+        s.throttle = false; // flow control must never deadlock
         continue;
       } else {
         rc = pt_errorf(err, "low-latency scheduling stalled with %lld "
@@ -885,7 +948,7 @@ int pt_sched_ll(const pt_map_ctx *c, const pt_mapping *m, pt_program **out,
         break;
       }
     }
-    s.throttle = getenv("PT_THROTTLE") != NULL;
+    s.throttle = true;
     rounds++;
   }
   flush(&s);

@@ -272,6 +272,15 @@ static void compile_json(const pt_map_ctx *c, const pt_mapping *m,
     cJSON_AddStringToObject(x, "layer", c->g->n[c->node[l]].name);
     cJSON_AddNumberToObject(x, "factor", m->repl[l]);
     cJSON_AddStringToObject(x, "unfold", pt_unfold_name(m->unfold[l]));
+    const pt_part *pp = pt_map_part(c, l, m->unfold[l]);
+    cJSON_AddNumberToObject(x, "windows", (double)pp->steps);
+    cJSON_AddNumberToObject(x, "ags", (double)pp->ags);
+    // Rounds: the windows of the busiest copy, the layer's time in a
+    // period in units of one mvm round.
+    cJSON_AddNumberToObject(x, "rounds",
+                            (double)pt_ceil_div(pp->steps, m->repl[l]));
+    if (m->mode == PT_MODE_HT)
+      cJSON_AddNumberToObject(x, "group", p->group[c->node[l]]);
     cJSON_AddItemToArray(r, x);
   }
   cJSON *ins = cJSON_AddObjectToObject(o, "instructions");

@@ -1,0 +1,38 @@
+# `pimtune compile` on every bundled workload, both modes, several
+# replication heuristics: the streams pass --check (every read written or
+# received before, transfers paired without deadlock, every output
+# completed once, no overlapping live buffers, local memory within the
+# chip), the mvm count equals windows x AGs summed over the weight layers
+# (one copy's AGs: replication splits windows, it does not add work), and
+# HT layer grouping keeps every dependent chain within one period
+# (independent check with the onnx package).
+. "$(dirname "$0")/lib.sh"
+PY=/usr/bin/python3
+have_onnx=0
+$PY -c 'import onnx' 2>/dev/null && have_onnx=1
+for m in "$PT_SRC"/configs/workloads/*.onnx; do
+  name=$(basename "$m" .onnx)
+  arch=$PT_SRC/configs/arch/isaac.json
+  case $name in # too large for ISAAC's 63 MiB at 16-bit weights
+    alexnet|vgg16) arch=$PT_SRC/configs/arch/pimcomp-default.json ;;
+  esac
+  for mode in ht ll; do
+    for repl in balance none uniform layer-size; do
+      if ! "$PIMTUNE" compile "$m" --arch "$arch" --mode $mode \
+           --replication $repl --unfold im2col --check --json \
+           >"$TMP/j" 2>"$TMP/e"; then
+        bad "$name $mode $repl: $(grep -v note "$TMP/e")"; continue
+      fi
+      ok
+      want=$(jq '[.replication[] | .windows * .ags] | add' "$TMP/j")
+      got=$(jq '.instructions.mvm' "$TMP/j")
+      [ "$want" = "$got" ] && ok || bad "$name $mode $repl: $got mvm, expected $want"
+      if [ $mode = ht ] && [ $have_onnx = 1 ]; then
+        $PY "$PT_SRC/tests/e2e/check_groups.py" "$m" "$TMP/j" >"$TMP/g" &&
+          ok || bad "$name $repl grouping: $(cat "$TMP/g")"
+      fi
+    done
+  done
+  echo "$name: $(grep -o 'check passed.*' "$TMP/e")"
+done
+finish
