@@ -60,13 +60,19 @@ static int local_write(checker *k, int core, uint32_t a, int32_t len) {
   return 0;
 }
 
+// The end of a buffer's life: a buffer never released (to < 0) lives to
+// the end of the stream.
+static int64_t buf_end(const pt_buf *b) {
+  return b->to < 0 ? INT64_MAX : b->to;
+}
+
 // Buffer boundaries reached by core's pc: the bytes become garbage.
 static void apply_buffer_events(checker *k, int core) {
   const pt_program *p = k->p;
   while (k->evat[core] < k->nev[core]) {
     const pt_buf *b = &p->buf[k->ev[core][k->evat[core]] >> 1];
     bool end = k->ev[core][k->evat[core]] & 1;
-    int64_t at = end ? b->to : b->from;
+    int64_t at = end ? buf_end(b) : b->from;
     if (at > k->pc[core])
       break;
     memset(k->local[core] + b->addr, 0, b->bytes);
@@ -78,7 +84,8 @@ static int cmp_ev(const void *x, const void *y, void *ctx) {
   const pt_program *p = ctx;
   int64_t a = *(const int64_t *)x, b = *(const int64_t *)y;
   const pt_buf *ba = &p->buf[a >> 1], *bb = &p->buf[b >> 1];
-  int64_t ta = (a & 1) ? ba->to : ba->from, tb = (b & 1) ? bb->to : bb->from;
+  int64_t ta = (a & 1) ? buf_end(ba) : ba->from;
+  int64_t tb = (b & 1) ? buf_end(bb) : bb->from;
   if (ta != tb)
     return ta < tb ? -1 : 1;
   return (int)(a & 1) - (int)(b & 1) ? ((a & 1) ? -1 : 1) : 0; // ends first
@@ -202,7 +209,7 @@ static int check_overlaps(const pt_program *p, pt_error *err) {
       const pt_buf *b = &p->buf[idx[k]];
       int64_t j = 0;
       while (j < nlive) { // drop lives that ended before b starts
-        if (p->buf[live[j]].to <= b->from)
+        if (buf_end(&p->buf[live[j]]) <= b->from)
           live[j] = live[--nlive];
         else
           j++;

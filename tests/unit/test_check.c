@@ -340,6 +340,16 @@ static void test_overlapping_buffers(void **state) {
                                  "overlap while both live (instructions 0 "
                                  "and 1)");
   hand_free(&h);
+  // A buffer never released (to = -1) lives to the end of the stream.
+  hand_init(&h);
+  copy_x_to_y(h.p);
+  add_buf(h.p, 0, 0, 16, 0, -1);
+  add_buf(h.p, 0, 8, 16, 1, 2);
+  assert_int_not_equal(hand_check(&h), 0);
+  assert_string_equal(h.err.msg, "core 0: buffers [0, 16) and [8, 24) "
+                                 "overlap while both live (instructions 0 "
+                                 "and 1)");
+  hand_free(&h);
   // Same bytes one after the other, or side by side: fine.
   hand_init(&h);
   copy_x_to_y(h.p);
