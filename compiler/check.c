@@ -11,7 +11,7 @@ typedef struct {
   const pt_program *p;
   const pt_graph *g;
   pt_error *err;
-  uint8_t **local;        // [core][byte] 1 = holds a written value
+  uint8_t **local;        // [core][byte] B_UNWRITTEN, B_VALID, B_RELEASED
   int64_t *local_size;
   uint8_t *global;        // [byte] 1 = stored (or input/constant)
   uint8_t *stores;        // [byte] times stored, saturating at 2
@@ -20,6 +20,18 @@ typedef struct {
   int64_t *nev, *evat;    // counts and cursors
   int64_t executed;
 } checker;
+
+// State of a local byte: garbage since its buffer was allocated (or since
+// the start), written, or garbage since its buffer was released.
+enum { B_UNWRITTEN, B_VALID, B_RELEASED };
+
+// The first byte of [a, a + n) that is not valid, -1 if none.
+static int64_t first_invalid(const uint8_t *m, int64_t a, int64_t n) {
+  for (int64_t i = 0; i < n; i++)
+    if (m[a + i] != B_VALID)
+      return a + i;
+  return -1;
+}
 
 static bool all_set(const uint8_t *m, int64_t a, int64_t n) {
   for (int64_t i = 0; i < n; i++)
@@ -40,13 +52,16 @@ static int local_read(checker *k, int core, uint32_t a, int32_t len,
                      "[%u, %lld) beyond the memory in use", core,
                      (long long)k->pc[core], pt_iop_names[in->op], a,
                      (long long)(a + n));
-  if (!all_set(k->local[core], a, n))
+  int64_t bad = first_invalid(k->local[core], a, n);
+  if (bad >= 0)
     return pt_errorf(k->err, "core %d, instruction %lld (%s%s%s): reads "
-                     "local [%u, %lld) that was never written", core,
-                     (long long)k->pc[core], pt_iop_names[in->op],
-                     in->op == PT_I_VEC ? " " : "",
+                     "local [%u, %lld) %s", core, (long long)k->pc[core],
+                     pt_iop_names[in->op], in->op == PT_I_VEC ? " " : "",
                      in->op == PT_I_VEC ? pt_vop_names[in->vop] : "", a,
-                     (long long)(a + n));
+                     (long long)(a + n),
+                     k->local[core][bad] == B_RELEASED
+                         ? "after its buffer was released"
+                         : "that was never written");
   return 0;
 }
 
@@ -56,7 +71,12 @@ static int local_write(checker *k, int core, uint32_t a, int32_t len) {
     return pt_errorf(k->err, "core %d, instruction %lld: writes local [%u, "
                      "%lld) beyond the memory in use", core,
                      (long long)k->pc[core], a, (long long)(a + n));
-  memset(k->local[core] + a, 1, n);
+  for (int64_t i = 0; i < n; i++)
+    if (k->local[core][a + i] == B_RELEASED)
+      return pt_errorf(k->err, "core %d, instruction %lld: writes local "
+                       "[%u, %lld) after its buffer was released", core,
+                       (long long)k->pc[core], a, (long long)(a + n));
+  memset(k->local[core] + a, B_VALID, n);
   return 0;
 }
 
@@ -75,7 +95,8 @@ static void apply_buffer_events(checker *k, int core) {
     int64_t at = end ? buf_end(b) : b->from;
     if (at > k->pc[core])
       break;
-    memset(k->local[core] + b->addr, 0, b->bytes);
+    memset(k->local[core] + b->addr, end ? B_RELEASED : B_UNWRITTEN,
+           b->bytes);
     k->evat[core]++;
   }
 }
@@ -88,6 +109,8 @@ static int cmp_ev(const void *x, const void *y, void *ctx) {
   int64_t tb = (b & 1) ? buf_end(bb) : bb->from;
   if (ta != tb)
     return ta < tb ? -1 : 1;
+  if (a >> 1 == b >> 1) // a buffer released where it was allocated
+    return (int)(a & 1) - (int)(b & 1);
   return (int)(a & 1) - (int)(b & 1) ? ((a & 1) ? -1 : 1) : 0; // ends first
 }
 

@@ -205,8 +205,44 @@ static void test_use_after_release(void **state) {
   mvm(h.p, 0, 0, b, a);
   pt_prog_release_all(h.p);
   assert_int_not_equal(hand_check(&h), 0);
-  assert_non_null(strstr(h.err.msg, "core 0, instruction 1 (mvm): reads "
-                                    "local [0, 16)"));
+  assert_string_equal(h.err.msg, "core 0, instruction 1 (mvm): reads local "
+                                 "[0, 16) after its buffer was released");
+  hand_free(&h);
+  // Writing into a released buffer (here: a recv) is a fault too.
+  hand_init(&h);
+  good_core0(h.p);
+  uint32_t r = pt_prog_alloc(h.p, 1, 8 * EB, 0);
+  op(h.p, 1, PT_I_WRITE, r, 0, 8);
+  pt_prog_release(h.p, 1, r);
+  recv(h.p, 1, 0, r, 8);
+  pt_prog_release_all(h.p);
+  assert_int_not_equal(hand_check(&h), 0);
+  assert_string_equal(h.err.msg, "core 1, instruction 1: writes local [0, "
+                                 "16) after its buffer was released");
+  hand_free(&h);
+  // Also when the buffer was released before any instruction used it.
+  hand_init(&h);
+  good_core0(h.p);
+  r = pt_prog_alloc(h.p, 1, 8 * EB, 0);
+  pt_prog_release(h.p, 1, r);
+  recv(h.p, 1, 0, r, 8);
+  pt_prog_release_all(h.p);
+  assert_int_not_equal(hand_check(&h), 0);
+  assert_string_equal(h.err.msg, "core 1, instruction 0: writes local [0, "
+                                 "16) after its buffer was released");
+  hand_free(&h);
+  // Reallocated, the bytes are garbage again until written.
+  hand_init(&h);
+  a = pt_prog_alloc(h.p, 0, 8 * EB, 0);
+  load(h.p, 0, a, GX, 8);
+  pt_prog_release(h.p, 0, a);
+  b = pt_prog_alloc(h.p, 0, 8 * EB, 0);
+  assert_int_equal(b, a);
+  store(h.p, 0, GY, b, 8);
+  pt_prog_release_all(h.p);
+  assert_int_not_equal(hand_check(&h), 0);
+  assert_string_equal(h.err.msg, "core 0, instruction 1 (store): reads local "
+                                 "[0, 16) that was never written");
   hand_free(&h);
 }
 
@@ -601,7 +637,7 @@ static void test_real_early_release(void **state) {
   assert_true(b >= 0);
   r.p->buf[b].to = r.p->buf[b].from + 1;
   assert_int_not_equal(real_check(&r), 0);
-  assert_non_null(strstr(r.err.msg, "reads local"));
+  assert_non_null(strstr(r.err.msg, "after its buffer was released"));
   real_free(&r);
 }
 
