@@ -125,11 +125,27 @@ static int step(checker *k, int c) {
   apply_buffer_events(k, c);
   const pt_inst *in = &s->v[k->pc[c]];
   switch (in->op) {
-  case PT_I_MVM:
+  case PT_I_MVM: {
+    // The AG must exist, sit on this core and match the lengths.
+    if (in->arg < 0 || in->arg >= p->nags)
+      return pt_errorf(k->err, "core %d, instruction %lld: mvm on AG %d, the "
+                       "program has AGs 0..%d", c, (long long)k->pc[c],
+                       in->arg, p->nags - 1);
+    const pt_ag_info *ag = &p->ag[in->arg];
+    if (ag->core != c)
+      return pt_errorf(k->err, "core %d, instruction %lld: mvm on AG %d, "
+                       "which sits on core %d", c, (long long)k->pc[c],
+                       in->arg, ag->core);
+    if (in->len != ag->rows || in->len2 != ag->cols)
+      return pt_errorf(k->err, "core %d, instruction %lld: mvm on AG %d "
+                       "reads %d and writes %d elements, the AG has %d rows "
+                       "and %d columns", c, (long long)k->pc[c], in->arg,
+                       in->len, in->len2, ag->rows, ag->cols);
     if (local_read(k, c, in->src1, in->len, in) ||
         local_write(k, c, in->dst, in->len2))
       return -1;
     break;
+  }
   case PT_I_VEC: {
     bool binary = in->vop <= PT_V_MAX;
     int32_t len2 = in->flags & PT_IF_BCAST ? 1 : in->len;

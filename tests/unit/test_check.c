@@ -246,6 +246,42 @@ static void test_use_after_release(void **state) {
   hand_free(&h);
 }
 
+// An mvm names an AG of its own core and its exact shape.
+static void test_mvm_ag(void **state) {
+  (void)state;
+  static const struct {
+    int core, ag, len, len2;
+    const char *msg;
+  } bad[] = {
+      {0, 1, 8, 8, "core 0, instruction 1: mvm on AG 1, the program has AGs "
+                   "0..0"},
+      {0, -1, 8, 8, "core 0, instruction 1: mvm on AG -1, the program has "
+                    "AGs 0..0"},
+      {1, 0, 8, 8, "core 1, instruction 1: mvm on AG 0, which sits on core "
+                   "0"},
+      {0, 0, 7, 8, "core 0, instruction 1: mvm on AG 0 reads 7 and writes 8 "
+                   "elements, the AG has 8 rows and 8 columns"},
+      {0, 0, 8, 4, "core 0, instruction 1: mvm on AG 0 reads 8 and writes 4 "
+                   "elements, the AG has 8 rows and 8 columns"},
+  };
+  for (size_t t = 0; t < sizeof bad / sizeof bad[0]; t++) {
+    hand h;
+    hand_init(&h);
+    int c = bad[t].core;
+    uint32_t a = pt_prog_alloc(h.p, c, 8 * EB, 0);
+    uint32_t b = pt_prog_alloc(h.p, c, 8 * EB, 0);
+    load(h.p, c, a, GX, 8);
+    mvm(h.p, c, bad[t].ag, b, a);
+    pt_inst *i = &h.p->core[c].v[1];
+    i->len = bad[t].len, i->len2 = bad[t].len2;
+    store(h.p, c, GY, b, 8);
+    pt_prog_release_all(h.p);
+    assert_int_not_equal(hand_check(&h), 0);
+    assert_string_equal(h.err.msg, bad[t].msg);
+    hand_free(&h);
+  }
+}
+
 static void test_length_mismatch(void **state) {
   (void)state;
   hand h;
@@ -611,6 +647,29 @@ static void test_real_send_peer(void **state) {
   real_free(&r);
 }
 
+// An mvm on an AG of another core.
+static void test_real_mvm_ag(void **state) {
+  (void)state;
+  real r;
+  real_init(&r, 24, PT_REPL_BALANCE);
+  int64_t k = 0;
+  int c = find_op(r.p, 0, PT_I_MVM, &k);
+  pt_inst *i = &r.p->core[c].v[k];
+  int other = -1;
+  for (int a = 0; a < r.p->nags && other < 0; a++)
+    if (r.p->ag[a].core != c && r.p->ag[a].rows == i->len &&
+        r.p->ag[a].cols == i->len2)
+      other = a;
+  assert_true(other >= 0);
+  i->arg = other;
+  assert_int_not_equal(real_check(&r), 0);
+  char want[128];
+  snprintf(want, sizeof want, "mvm on AG %d, which sits on core %d", other,
+           r.p->ag[other].core);
+  assert_non_null(strstr(r.err.msg, want));
+  real_free(&r);
+}
+
 // A recv of a different length.
 static void test_real_recv_len(void **state) {
   (void)state;
@@ -647,6 +706,7 @@ int main(void) {
       cmocka_unit_test(test_load_waits_for_store),
       cmocka_unit_test(test_read_unwritten),
       cmocka_unit_test(test_use_after_release),
+      cmocka_unit_test(test_mvm_ag),
       cmocka_unit_test(test_length_mismatch),
       cmocka_unit_test(test_deadlock),
       cmocka_unit_test(test_load_never_stored),
@@ -658,6 +718,7 @@ int main(void) {
       cmocka_unit_test(test_real_drop_store),
       cmocka_unit_test(test_real_store_shifted),
       cmocka_unit_test(test_real_send_peer),
+      cmocka_unit_test(test_real_mvm_ag),
       cmocka_unit_test(test_real_recv_len),
       cmocka_unit_test(test_real_early_release),
   };
