@@ -153,6 +153,43 @@ static void test_ctx_no_weight_layers(void **state) {
   pt_graph_free(g);
 }
 
+// ag_core holds core numbers in 16 bits: a chip with more cores than that
+// is refused up front instead of wrapping to negative cores in the layout.
+// (An fc with 16 x 33000 inputs has 33000 AGs of one 16x16 crossbar.)
+static void test_ctx_too_many_cores(void **state) {
+  (void)state;
+  pt_graph *g = pt_graph_new("wide_fc.onnx");
+  int64_t xd[2] = {1, 16 * 33000}, wd[2] = {16, 16 * 33000}, yd[2] = {1, 16};
+  int x = pt_graph_add_tensor(g, "x", PT_F32, 2, xd);
+  g->inputs[g->ninputs++] = x;
+  int w = pt_graph_add_tensor(g, "fc.w", PT_F32, 2, wd);
+  g->t[w].is_const = true;
+  int y = pt_graph_add_tensor(g, "fc.y", PT_F32, 2, yd);
+  int n = pt_graph_add_node(g, "fc", 0, PT_OP_FC);
+  g->n[n].nin = 2, g->n[n].in[0] = x, g->n[n].in[1] = w;
+  g->n[n].nout = 1, g->n[n].out[0] = y;
+  g->n[n].a.trans_b = true;
+  g->t[y].producer = n;
+  g->outputs[g->noutputs++] = y;
+  pt_arch a = chip(40000, 1, 16, 16);
+  pt_map_ctx c;
+  pt_error err = {{0}};
+  assert_int_not_equal(pt_map_ctx_init(&c, g, &a, &err), 0);
+  assert_string_equal(err.msg, "wide_fc.onnx: the chip has 40000 cores; "
+                               "mappings number cores in 16 bits (at most "
+                               "32767)");
+  // 32767 cores are fine (the fc does not fit them, and says so).
+  a = chip(32767, 1, 16, 16);
+  assert_int_equal(pt_map_ctx_init(&c, g, &a, &err), 0);
+  pt_mapping *m = pt_map_new(&c);
+  assert_int_not_equal(pt_map_heuristic(m, &c, PT_UNF_IM2COL, PT_REPL_NONE,
+                                        PT_MODE_HT, &err), 0);
+  assert_non_null(strstr(err.msg, "33000 AGs with 1 copies exceed"));
+  pt_map_free(m);
+  pt_map_ctx_free(&c);
+  pt_graph_free(g);
+}
+
 // ---------------------------------------------------------------------------
 // Numbering and copies
 
@@ -650,6 +687,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_ctx_unfold_ok),
       cmocka_unit_test(test_ctx_no_weight_layers),
+      cmocka_unit_test(test_ctx_too_many_cores),
       cmocka_unit_test(test_index_numbering),
       cmocka_unit_test(test_copy_is_independent),
       cmocka_unit_test(test_check_rejects),
