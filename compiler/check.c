@@ -11,7 +11,7 @@ typedef struct {
   const pt_program *p;
   const pt_graph *g;
   pt_error *err;
-  uint8_t **local;        // [core][byte] 1 = holds a written value
+  uint8_t **local;        // [core][byte] B_UNWRITTEN, B_VALID, B_RELEASED
   int64_t *local_size;
   uint8_t *global;        // [byte] 1 = stored (or input/constant)
   uint8_t *stores;        // [byte] times stored, saturating at 2
@@ -20,6 +20,18 @@ typedef struct {
   int64_t *nev, *evat;    // counts and cursors
   int64_t executed;
 } checker;
+
+// State of a local byte: garbage since its buffer was allocated (or since
+// the start), written, or garbage since its buffer was released.
+enum { B_UNWRITTEN, B_VALID, B_RELEASED };
+
+// The first byte of [a, a + n) that is not valid, -1 if none.
+static int64_t first_invalid(const uint8_t *m, int64_t a, int64_t n) {
+  for (int64_t i = 0; i < n; i++)
+    if (m[a + i] != B_VALID)
+      return a + i;
+  return -1;
+}
 
 static bool all_set(const uint8_t *m, int64_t a, int64_t n) {
   for (int64_t i = 0; i < n; i++)
@@ -40,13 +52,16 @@ static int local_read(checker *k, int core, uint32_t a, int32_t len,
                      "[%u, %lld) beyond the memory in use", core,
                      (long long)k->pc[core], pt_iop_names[in->op], a,
                      (long long)(a + n));
-  if (!all_set(k->local[core], a, n))
+  int64_t bad = first_invalid(k->local[core], a, n);
+  if (bad >= 0)
     return pt_errorf(k->err, "core %d, instruction %lld (%s%s%s): reads "
-                     "local [%u, %lld) that was never written", core,
-                     (long long)k->pc[core], pt_iop_names[in->op],
-                     in->op == PT_I_VEC ? " " : "",
+                     "local [%u, %lld) %s", core, (long long)k->pc[core],
+                     pt_iop_names[in->op], in->op == PT_I_VEC ? " " : "",
                      in->op == PT_I_VEC ? pt_vop_names[in->vop] : "", a,
-                     (long long)(a + n));
+                     (long long)(a + n),
+                     k->local[core][bad] == B_RELEASED
+                         ? "after its buffer was released"
+                         : "that was never written");
   return 0;
 }
 
@@ -56,8 +71,19 @@ static int local_write(checker *k, int core, uint32_t a, int32_t len) {
     return pt_errorf(k->err, "core %d, instruction %lld: writes local [%u, "
                      "%lld) beyond the memory in use", core,
                      (long long)k->pc[core], a, (long long)(a + n));
-  memset(k->local[core] + a, 1, n);
+  for (int64_t i = 0; i < n; i++)
+    if (k->local[core][a + i] == B_RELEASED)
+      return pt_errorf(k->err, "core %d, instruction %lld: writes local "
+                       "[%u, %lld) after its buffer was released", core,
+                       (long long)k->pc[core], a, (long long)(a + n));
+  memset(k->local[core] + a, B_VALID, n);
   return 0;
+}
+
+// The end of a buffer's life: a buffer never released (to < 0) lives to
+// the end of the stream.
+static int64_t buf_end(const pt_buf *b) {
+  return b->to < 0 ? INT64_MAX : b->to;
 }
 
 // Buffer boundaries reached by core's pc: the bytes become garbage.
@@ -66,10 +92,11 @@ static void apply_buffer_events(checker *k, int core) {
   while (k->evat[core] < k->nev[core]) {
     const pt_buf *b = &p->buf[k->ev[core][k->evat[core]] >> 1];
     bool end = k->ev[core][k->evat[core]] & 1;
-    int64_t at = end ? b->to : b->from;
+    int64_t at = end ? buf_end(b) : b->from;
     if (at > k->pc[core])
       break;
-    memset(k->local[core] + b->addr, 0, b->bytes);
+    memset(k->local[core] + b->addr, end ? B_RELEASED : B_UNWRITTEN,
+           b->bytes);
     k->evat[core]++;
   }
 }
@@ -78,9 +105,12 @@ static int cmp_ev(const void *x, const void *y, void *ctx) {
   const pt_program *p = ctx;
   int64_t a = *(const int64_t *)x, b = *(const int64_t *)y;
   const pt_buf *ba = &p->buf[a >> 1], *bb = &p->buf[b >> 1];
-  int64_t ta = (a & 1) ? ba->to : ba->from, tb = (b & 1) ? bb->to : bb->from;
+  int64_t ta = (a & 1) ? buf_end(ba) : ba->from;
+  int64_t tb = (b & 1) ? buf_end(bb) : bb->from;
   if (ta != tb)
     return ta < tb ? -1 : 1;
+  if (a >> 1 == b >> 1) // a buffer released where it was allocated
+    return (int)(a & 1) - (int)(b & 1);
   return (int)(a & 1) - (int)(b & 1) ? ((a & 1) ? -1 : 1) : 0; // ends first
 }
 
@@ -95,11 +125,27 @@ static int step(checker *k, int c) {
   apply_buffer_events(k, c);
   const pt_inst *in = &s->v[k->pc[c]];
   switch (in->op) {
-  case PT_I_MVM:
+  case PT_I_MVM: {
+    // The AG must exist, sit on this core and match the lengths.
+    if (in->arg < 0 || in->arg >= p->nags)
+      return pt_errorf(k->err, "core %d, instruction %lld: mvm on AG %d, the "
+                       "program has AGs 0..%d", c, (long long)k->pc[c],
+                       in->arg, p->nags - 1);
+    const pt_ag_info *ag = &p->ag[in->arg];
+    if (ag->core != c)
+      return pt_errorf(k->err, "core %d, instruction %lld: mvm on AG %d, "
+                       "which sits on core %d", c, (long long)k->pc[c],
+                       in->arg, ag->core);
+    if (in->len != ag->rows || in->len2 != ag->cols)
+      return pt_errorf(k->err, "core %d, instruction %lld: mvm on AG %d "
+                       "reads %d and writes %d elements, the AG has %d rows "
+                       "and %d columns", c, (long long)k->pc[c], in->arg,
+                       in->len, in->len2, ag->rows, ag->cols);
     if (local_read(k, c, in->src1, in->len, in) ||
         local_write(k, c, in->dst, in->len2))
       return -1;
     break;
+  }
   case PT_I_VEC: {
     bool binary = in->vop <= PT_V_MAX;
     int32_t len2 = in->flags & PT_IF_BCAST ? 1 : in->len;
@@ -202,7 +248,7 @@ static int check_overlaps(const pt_program *p, pt_error *err) {
       const pt_buf *b = &p->buf[idx[k]];
       int64_t j = 0;
       while (j < nlive) { // drop lives that ended before b starts
-        if (p->buf[live[j]].to <= b->from)
+        if (buf_end(&p->buf[live[j]]) <= b->from)
           live[j] = live[--nlive];
         else
           j++;

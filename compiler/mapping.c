@@ -48,6 +48,12 @@ int pt_map_ctx_init(pt_map_ctx *c, const pt_graph *g, const pt_arch *a,
   c->xbars_per_core = pt_arch_logical_per_core(a);
   int64_t cap = pt_arch_logical_total(a);
   c->max_ags = cap > INT32_MAX ? INT32_MAX : (int)cap;
+  if (c->ncores > INT16_MAX) { // ag_core is int16_t
+    pt_map_ctx_free(c);
+    return pt_errorf(err, "%s: the chip has %d cores; mappings number cores "
+                     "in 16 bits (at most %d)", g->path,
+                     pt_arch_total_cores(a), INT16_MAX);
+  }
   if (c->nlayers == 0) {
     pt_map_ctx_free(c);
     return pt_errorf(err, "%s: the network has no weight layers (conv, "
