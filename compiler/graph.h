@@ -20,7 +20,10 @@
 typedef enum {
   PT_OP_CONV,        // Conv: in X, W, [B]; attrs conv
   PT_OP_FC,          // Gemm / MatMul with a constant operand: in X, W, [B]
-  PT_OP_MATMUL,      // MatMul of two activations (no weights; vector unit)
+  PT_OP_MATMUL,      // MatMul of two activations, or Gemm whose B is not
+                     // constant (then with trans_a/trans_b, alpha, beta
+                     // and an optional bias C): in A, B, [C]; no weights,
+                     // runs on the vector unit
   PT_OP_MAXPOOL,     // MaxPool: attrs conv (kernel, stride, pads, dilation)
   PT_OP_AVGPOOL,     // AveragePool: attrs conv + count_include_pad
   PT_OP_GLOBALAVG,   // GlobalAveragePool
