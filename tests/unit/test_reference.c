@@ -831,8 +831,6 @@ static void test_resnet18_random(void **state) {
                   "constant without values (strings are not parsed)"
 #define NO_MASK "frontend keeps Dropout's bool mask output as a constant " \
                 "without values"
-#define RANK0 "pt_graph_check (clean-up) rejects the rank-0 graph input " \
-              "'c' as having no known shape"
 #define DOUBLE "float64 values beyond float32 range (~1e200): the IR is " \
                "float32"
 static const struct {
@@ -844,7 +842,6 @@ static const struct {
     {"test_castlike_STRING_to_FLOAT_expanded", NO_STRING},
     {"test_dropout_default_mask", NO_MASK},
     {"test_dropout_default_mask_ratio", NO_MASK},
-    {"test_gemm_default_scalar_bias", RANK0},
     {"test_operator_add_broadcast", DOUBLE},
     {"test_operator_add_size1_right_broadcast", DOUBLE},
     {"test_operator_add_size1_singleton_broadcast", DOUBLE},
