@@ -1431,8 +1431,19 @@ static int op_dropout(loader *L) {
   memcpy(dims, T(L, 0)->dims, sizeof dims);
   if (identity(L))
     return -1;
-  if (L->np->n_output > 1 && L->np->output[1][0]) // mask: all true
-    return add_out(L, 1, PT_OTHER, nd, dims, true) < 0 ? -1 : 0;
+  if (L->np->n_output < 2 || !L->np->output[1][0])
+    return 0;
+  // The mask (bool, held as integers): all true at inference.
+  int to = add_out(L, 1, PT_I64, nd, dims, true);
+  if (to < 0)
+    return -1;
+  pt_tensor *m = &L->g->t[to];
+  int64_t n = pt_tensor_numel(m);
+  if (n <= MAX_FOLD) {
+    m->idata = pt_malloc((n ? n : 1) * sizeof *m->idata);
+    for (int64_t i = 0; i < n; i++)
+      m->idata[i] = 1;
+  }
   return 0;
 }
 

@@ -829,8 +829,6 @@ static void test_resnet18_random(void **state) {
 #define FOLD_BF16 "frontend folds Cast to BFLOAT16 without rounding to bfloat16"
 #define NO_STRING "frontend folds Cast of a STRING constant to a float " \
                   "constant without values (strings are not parsed)"
-#define NO_MASK "frontend keeps Dropout's bool mask output as a constant " \
-                "without values"
 #define DOUBLE "float64 values beyond float32 range (~1e200): the IR is " \
                "float32"
 static const struct {
@@ -840,8 +838,6 @@ static const struct {
     {"test_castlike_FLOAT_to_BFLOAT16_expanded", FOLD_BF16},
     {"test_cast_STRING_to_FLOAT", NO_STRING},
     {"test_castlike_STRING_to_FLOAT_expanded", NO_STRING},
-    {"test_dropout_default_mask", NO_MASK},
-    {"test_dropout_default_mask_ratio", NO_MASK},
     {"test_operator_add_broadcast", DOUBLE},
     {"test_operator_add_size1_right_broadcast", DOUBLE},
     {"test_operator_add_size1_singleton_broadcast", DOUBLE},
