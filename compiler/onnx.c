@@ -383,6 +383,36 @@ static float half_to_float(uint16_t h) {
   return s ? -v : v;
 }
 
+// The float nearest to x among the float16 values (ties to even, with
+// subnormals; beyond the largest, 65504, infinity), held as a float.
+static float round_half(float x) {
+  if (isnan(x) || isinf(x))
+    return x;
+  double a = fabs((double)x);
+  if (a >= 65520.0) // halfway between 65504 and 2^16 rounds to infinity
+    return x < 0 ? -INFINITY : INFINITY;
+  int ex;
+  frexp(a, &ex); // a = m * 2^ex, m in [0.5, 1)
+  // The spacing of float16 values near a: 10 fraction bits, and no
+  // finer than 2^-24 (the subnormals).
+  int q = ex - 11 < -24 ? -24 : ex - 11;
+  double r = ldexp(rint(ldexp(a, -q)), q); // rint: ties to even
+  return (float)(x < 0 ? -r : r);
+}
+
+// The float nearest to x among the bfloat16 values (ties to even).
+static float round_bf16(float x) {
+  if (isnan(x))
+    return x;
+  uint32_t u;
+  memcpy(&u, &x, sizeof u);
+  u += 0x7fff + ((u >> 16) & 1);
+  u &= 0xffff0000u;
+  float f;
+  memcpy(&f, &u, sizeof f);
+  return f;
+}
+
 static float bf16_to_float(uint16_t h) {
   uint32_t u = (uint32_t)h << 16;
   float f;
@@ -1672,9 +1702,14 @@ static int op_cast(loader *L) {
     return 0;
   bool to_bool = to_ty == ONNX__TENSOR_PROTO__DATA_TYPE__BOOL;
   if (dt == PT_F32) {
+    // Values are held as float32; narrower targets round to their grid.
+    bool half = to_ty == ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT16;
+    bool bf16 = to_ty == ONNX__TENSOR_PROTO__DATA_TYPE__BFLOAT16;
     d->fdata = pt_malloc((n ? n : 1) * sizeof *d->fdata);
-    for (int64_t i = 0; i < n; i++)
-      d->fdata[i] = s->dtype == PT_F32 ? s->fdata[i] : (float)s->idata[i];
+    for (int64_t i = 0; i < n; i++) {
+      float f = s->dtype == PT_F32 ? s->fdata[i] : (float)s->idata[i];
+      d->fdata[i] = half ? round_half(f) : bf16 ? round_bf16(f) : f;
+    }
   } else {
     d->idata = pt_malloc((n ? n : 1) * sizeof *d->idata);
     for (int64_t i = 0; i < n; i++) {

@@ -263,6 +263,32 @@ static void test_identity_and_fusion(void **state) {
   pt_graph_free(g);
 }
 
+static void test_cast_rounding(void **state) {
+  pt_graph *g = load_raw("cast_round.onnx");
+  assert_int_equal(g->nn, 0); // both casts fold
+  const float *h = g->t[pt_graph_find_tensor(g, "h")].fdata;
+  const float *b = g->t[pt_graph_find_tensor(g, "b")].fdata;
+  assert_non_null(h);
+  assert_non_null(b);
+  // float16 near 0.48 has a spacing of 2^-12: 0.48033667 * 4096 =
+  // 1967.46 -> 1967 / 4096. 65519 rounds down to the largest, 65504;
+  // 65520, halfway to 2^16, rounds to even: infinity. 1e-8 is below half
+  // the smallest subnormal (2^-24 = 5.96e-8): 0; 3e-8 just above: 2^-24.
+  assert_true(h[0] == 1967.0f / 4096);
+  assert_true(h[1] == 65504.0f);
+  assert_true(isinf(h[2]) && h[2] > 0);
+  assert_true(h[3] == 0.0f);
+  assert_true(h[4] == ldexpf(1, -24));
+  assert_true(h[5] == -2.5f);
+  // bfloat16 keeps 8 significant bits: 0.48033667 * 512 = 245.93 -> 246
+  // / 512; 65519 and 65520 (spacing 256 above 2^15) round up to 2^16.
+  assert_true(b[0] == 246.0f / 512);
+  assert_true(b[1] == 65536.0f);
+  assert_true(b[2] == 65536.0f);
+  assert_true(b[5] == -2.5f);
+  pt_graph_free(g);
+}
+
 static void test_external_data(void **state) {
   char notice[256] = "x";
   pt_error err = {{0}};
@@ -395,6 +421,7 @@ int main(void) {
       cmocka_unit_test(test_bn_structure_only),
       cmocka_unit_test(test_reshape_chain),
       cmocka_unit_test(test_identity_and_fusion),
+      cmocka_unit_test(test_cast_rounding),
       cmocka_unit_test(test_external_data),
       cmocka_unit_test(test_bad_files),
       cmocka_unit_test(test_mutations),

@@ -153,6 +153,21 @@ def identity_fuse():
          "identity_fuse.onnx")
 
 
+def cast_round():
+    """Casts of a constant to float16 and bfloat16: the folded values are
+    rounded to those types (ties to even), kept as float32."""
+    v = np.array([0.48033667, 65519.0, 65520.0, 1e-8, 3e-8, -2.5], np.float32)
+    nodes = [
+        helper.make_node("Cast", ["v"], ["h"], name="to_half",
+                         to=TensorProto.FLOAT16),
+        helper.make_node("Cast", ["v"], ["b"], name="to_bf16",
+                         to=TensorProto.BFLOAT16),
+    ]
+    save(model(nodes, [], [vi("h", None, TensorProto.FLOAT16),
+                           vi("b", None, TensorProto.BFLOAT16)], [t("v", v)]),
+         "cast_round.onnx")
+
+
 def bad_models():
     save(model([helper.make_node("Erf", ["x"], ["y"], name="my_erf")],
                [vi("x", [1, 4])], [vi("y", None)]), "unsupported_op.onnx")
@@ -234,6 +249,7 @@ if __name__ == "__main__":
     bn_fold()
     reshape_chain()
     identity_fuse()
+    cast_round()
     bad_models()
     hostile_external()
     torch_cnn()
