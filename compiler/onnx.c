@@ -1683,6 +1683,9 @@ static int op_cast(loader *L) {
     return fail(L, "attribute 'to' = %lld: unsupported target type",
                 (long long)to_ty);
   pt_tensor *x = T(L, 0);
+  if (x->dtype == PT_OTHER)
+    return fail(L, "input '%s' is not numeric (a string or complex tensor); "
+                "Cast from it is not supported", x->name);
   if (!x->is_const) {
     if (dt == PT_F32 && x->dtype == PT_F32 &&
         to_ty == ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT)

@@ -56,6 +56,8 @@ static const struct {
     {"test_clip_default_int8_min", "integer (int8) activations"},
     {"test_cast_FLOAT_to_STRING", "string tensors"},
     {"test_castlike_FLOAT_to_STRING_expanded", "string tensors"},
+    {"test_cast_STRING_to_FLOAT", "Cast from a string tensor"},
+    {"test_castlike_STRING_to_FLOAT_expanded", "Cast from a string tensor"},
     {"test_identity_opt", "optional-typed graph input"},
     {"test_identity_sequence", "sequence-typed graph input"},
 };

@@ -166,6 +166,10 @@ def cast_round():
     save(model(nodes, [], [vi("h", None, TensorProto.FLOAT16),
                            vi("b", None, TensorProto.BFLOAT16)], [t("v", v)]),
          "cast_round.onnx")
+    strings = helper.make_tensor("s", TensorProto.STRING, [2], [b"1.5", b"x"])
+    save(model([helper.make_node("Cast", ["s"], ["y"], name="parse",
+                                 to=TensorProto.FLOAT)],
+               [], [vi("y", None)], [strings]), "cast_string.onnx")
 
 
 def bad_models():
