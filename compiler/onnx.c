@@ -441,8 +441,19 @@ static int elem_info(int32_t ty, pt_dtype *dt) {
   }
 }
 
+// A float64 value as the IR's float32; a finite value beyond float32's
+// range is an error naming the tensor (it would silently become inf).
+static int from_double(loader *L, const pt_tensor *t, double d, float *f) {
+  if (isfinite(d) && fabs(d) > FLT_MAX)
+    return fail(L, "tensor '%s': float64 value %g is beyond the float32 "
+                "range (values are held as float32)", t->name, d);
+  *f = (float)d;
+  return 0;
+}
+
 // Decode n little-endian elements of ONNX type ty from raw bytes.
-static void decode_raw(int32_t ty, const uint8_t *p, int64_t n, pt_tensor *t) {
+static int decode_raw(loader *L, int32_t ty, const uint8_t *p, int64_t n,
+                      pt_tensor *t) {
   pt_dtype dt;
   int sz = elem_info(ty, &dt);
   if (dt == PT_F32)
@@ -460,7 +471,8 @@ static void decode_raw(int32_t ty, const uint8_t *p, int64_t n, pt_tensor *t) {
     case ONNX__TENSOR_PROTO__DATA_TYPE__DOUBLE: {
       double d;
       memcpy(&d, &u, 8);
-      t->fdata[i] = (float)d;
+      if (from_double(L, t, d, &t->fdata[i]))
+        return -1;
       break;
     }
     case ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT16:
@@ -483,6 +495,7 @@ static void decode_raw(int32_t ty, const uint8_t *p, int64_t n, pt_tensor *t) {
       break;
     }
   }
+  return 0;
 }
 
 static int parse_i64(const char *s, int64_t *v) {
@@ -566,9 +579,9 @@ static int read_external(loader *L, const Onnx__TensorProto *tp, pt_tensor *t,
     return fail(L, "initializer '%s': cannot read %lld bytes at offset %lld "
                 "of '%s'", t->name, (long long)len, (long long)off, file);
   }
-  decode_raw(tp->data_type, buf, n, t);
+  int rc = decode_raw(L, tp->data_type, buf, n, t);
   free(buf);
-  return 0;
+  return rc;
 }
 
 // Fill the values of constant tensor t from tp.
@@ -583,8 +596,7 @@ static int tensor_values(loader *L, const Onnx__TensorProto *tp, pt_tensor *t,
     if ((int64_t)tp->raw_data.len != n * esize)
       return fail(L, "tensor '%s': raw_data has %zu bytes, its shape needs "
                   "%lld", t->name, tp->raw_data.len, (long long)(n * esize));
-    decode_raw(ty, tp->raw_data.data, n, t);
-    return 0;
+    return decode_raw(L, ty, tp->raw_data.data, n, t);
   }
   size_t have;
   switch (ty) {
@@ -608,7 +620,8 @@ static int tensor_values(loader *L, const Onnx__TensorProto *tp, pt_tensor *t,
       t->fdata[i] = tp->float_data[i];
       break;
     case ONNX__TENSOR_PROTO__DATA_TYPE__DOUBLE:
-      t->fdata[i] = (float)tp->double_data[i];
+      if (from_double(L, t, tp->double_data[i], &t->fdata[i]))
+        return -1;
       break;
     case ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT16:
       t->fdata[i] = half_to_float((uint16_t)tp->int32_data[i]);

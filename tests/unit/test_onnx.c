@@ -406,6 +406,8 @@ static void test_bad_models(void **state) {
   expect_error(MODELS "int8_input.onnx", "node 'r8'", "not float32", NULL);
   expect_error(MODELS "cast_string.onnx", "node 'parse' (Cast)", "'s'",
                "not numeric", NULL);
+  expect_error(MODELS "double_range.onnx", "tensor 'big'", "1e+200",
+               "float32 range", NULL);
   expect_error(MODELS "ext_escape.onnx", "initializer 'w'",
                "inside the model's directory", NULL);
   expect_error(MODELS "ext_negative.onnx", "initializer 'w'", "offset '-8'",

@@ -829,17 +829,11 @@ static void test_resnet18_random(void **state) {
 #define TRUNC_BF16 "this test data (onnx 1.12) expects bfloat16 by " \
                    "truncation; the frontend rounds to nearest even, as " \
                    "PyTorch, ONNX Runtime and later onnx releases do"
-#define DOUBLE "float64 values beyond float32 range (~1e200): the IR is " \
-               "float32"
 static const struct {
   const char *test, *reason;
 } allow[] = {
     {"test_cast_FLOAT_to_BFLOAT16", TRUNC_BF16},
     {"test_castlike_FLOAT_to_BFLOAT16_expanded", TRUNC_BF16},
-    {"test_operator_add_broadcast", DOUBLE},
-    {"test_operator_add_size1_right_broadcast", DOUBLE},
-    {"test_operator_add_size1_singleton_broadcast", DOUBLE},
-    {"test_operator_addconstant", DOUBLE},
 };
 
 static const char *allowed_reason(const char *test) {

@@ -170,6 +170,10 @@ def cast_round():
     save(model([helper.make_node("Cast", ["s"], ["y"], name="parse",
                                  to=TensorProto.FLOAT)],
                [], [vi("y", None)], [strings]), "cast_string.onnx")
+    big = t("big", np.array([1.0, 1e200], np.float64))
+    save(model([helper.make_node("Identity", ["big"], ["y"], name="id")],
+               [], [vi("y", None, TensorProto.DOUBLE)], [big]),
+         "double_range.onnx")
 
 
 def bad_models():
