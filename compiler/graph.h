@@ -40,6 +40,14 @@ typedef enum {
   PT_OP_PAD,         // attrs pads, pad_value (constant mode only)
   PT_OP_BATCHNORM,   // only until folded: in X, scale, B, mean, var; eps
   PT_OP_IDENTITY,    // Identity / Dropout (inference); removed by clean-up
+  PT_OP_LRN,         // LocalResponseNormalization across channels (axis 1):
+                     // attrs lrn_size, alpha, beta, lrn_bias. With the
+                     // window c - floor((size-1)/2) .. c + ceil((size-1)/2)
+                     // clipped to [0, C):
+                     //   y[c] = x[c] / (lrn_bias + alpha / size *
+                     //                  sum over the window of x^2)^beta
+                     // per (sample, pixel): a vector op on one pixel's
+                     // channel vector
   PT_OP_COUNT
 } pt_op;
 
@@ -79,9 +87,12 @@ typedef struct {
   int64_t group;
   bool count_include_pad;   // AveragePool
   bool ceil_mode;           // pooling output rounding
-  // Gemm.
+  // Gemm (and LRN: alpha, beta).
   bool trans_a, trans_b;
   float alpha, beta;
+  // LRN: the window of channels and the added constant.
+  int64_t lrn_size;
+  float lrn_bias;
   // Concat, Softmax.
   int axis;
   bool softmax_legacy;      // opset < 13: coerce to 2D at axis

@@ -1237,6 +1237,29 @@ static int op_concat(loader *L) {
   return 0;
 }
 
+static int op_lrn(loader *L) {
+  if (need(L, 1, 1))
+    return -1;
+  pt_tensor *x = T(L, 0);
+  if (x->ndim < 2)
+    return fail(L, "input '%s' has rank %d: no channel axis", x->name,
+                x->ndim);
+  pt_attrs a;
+  init_attrs(&a);
+  if (!attr(L, "size"))
+    return fail(L, "attribute 'size' is required");
+  if (attr_i(L, "size", 1, &a.lrn_size) ||
+      attr_f(L, "alpha", 1e-4f, &a.alpha) ||
+      attr_f(L, "beta", 0.75f, &a.beta) || attr_f(L, "bias", 1.0f, &a.lrn_bias))
+    return -1;
+  if (a.lrn_size < 1 || a.lrn_size > MAX_NUMEL)
+    return fail(L, "attribute 'size' = %lld must be positive",
+                (long long)a.lrn_size);
+  int64_t dims[PT_MAX_DIMS];
+  memcpy(dims, x->dims, sizeof dims);
+  return emit(L, PT_OP_LRN, L->in, 1, x->ndim, dims, &a) < 0 ? -1 : 0;
+}
+
 static int op_softmax(loader *L) {
   if (need(L, 1, 1))
     return -1;
@@ -1912,6 +1935,7 @@ static const struct {
     {"HardSigmoid", op_hardsigmoid},
     {"HardSwish", op_hardswish},
     {"Identity", op_identity},
+    {"LRN", op_lrn},
     {"LeakyRelu", op_leakyrelu},
     {"MatMul", op_matmul},
     {"MaxPool", op_maxpool},
@@ -1934,7 +1958,7 @@ const char *pt_onnx_supported_ops(void) {
   return "Add, AveragePool, BatchNormalization, Cast, Clip, Concat, Constant, "
          "ConstantOfShape, Conv, Div, Dropout, Flatten, Gather, Gemm, "
          "GlobalAveragePool, GlobalMaxPool, HardSigmoid, HardSwish, Identity, "
-         "LeakyRelu, MatMul, MaxPool, Mul, Pad, Relu, Reshape, Shape, "
+         "LRN, LeakyRelu, MatMul, MaxPool, Mul, Pad, Relu, Reshape, Shape, "
          "Sigmoid, Slice, Softmax, Squeeze, Sub, Tanh, Transpose, Unsqueeze";
 }
 

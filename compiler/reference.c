@@ -665,6 +665,42 @@ static int run_batchnorm(const pt_graph *g, const pt_node *n,
   return 0;
 }
 
+// Local response normalisation across channels: per sample and pixel,
+// x[c] / (bias + alpha / size * sum of x[c']^2 over the window around
+// c)^beta, the window c - floor((size-1)/2) .. c + ceil((size-1)/2)
+// clipped to the channels there are.
+static int run_lrn(const pt_graph *g, const pt_node *n,
+                   const float *const *in, float *out, pt_error *err) {
+  const pt_tensor *X = &g->t[n->in[0]];
+  int64_t size = n->a.lrn_size;
+  if (X->ndim < 2 || size < 1)
+    return node_fail(err, n, "needs an input of rank >= 2 and a positive "
+                     "size (has rank %d, size %lld)", X->ndim,
+                     (long long)size);
+  int64_t N = X->dims[0], C = X->dims[1], sz = prod(X->dims, 2, X->ndim);
+  int64_t before = (size - 1) / 2, after = size - 1 - before;
+  double *sq = pt_malloc((size_t)(sz > 0 ? sz : 1) * sizeof *sq);
+  for (int64_t b = 0; b < N; b++)
+    for (int64_t c = 0; c < C; c++) {
+      int64_t lo = c - before < 0 ? 0 : c - before;
+      int64_t hi = c + after > C - 1 ? C - 1 : c + after;
+      for (int64_t i = 0; i < sz; i++)
+        sq[i] = 0;
+      for (int64_t k = lo; k <= hi; k++) {
+        const float *xk = in[0] + (b * C + k) * sz;
+        for (int64_t i = 0; i < sz; i++)
+          sq[i] += (double)xk[i] * xk[i];
+      }
+      const float *x = in[0] + (b * C + c) * sz;
+      float *y = out + (b * C + c) * sz;
+      for (int64_t i = 0; i < sz; i++)
+        y[i] = (float)(x[i] / pow(n->a.lrn_bias + n->a.alpha / (double)size *
+                                                      sq[i], n->a.beta));
+    }
+  free(sq);
+  return 0;
+}
+
 static int run_copy(const pt_graph *g, const pt_node *n,
                     const float *const *in, float *out, pt_error *err) {
   const pt_tensor *X = &g->t[n->in[0]], *O = &g->t[n->out[0]];
@@ -704,6 +740,7 @@ static const struct {
     [PT_OP_PAD] = {run_pad, 1},
     [PT_OP_BATCHNORM] = {run_batchnorm, 5},
     [PT_OP_IDENTITY] = {run_copy, 1},
+    [PT_OP_LRN] = {run_lrn, 1},
 };
 
 pt_ref *pt_ref_new(const pt_graph *g, bool keep_all) {

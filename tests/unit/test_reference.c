@@ -387,6 +387,25 @@ static void test_pad_and_batchnorm(void **state) {
   pt_graph_free(g);
 }
 
+static void test_lrn(void **state) {
+  pt_graph *g = pt_graph_new("lrn");
+  // x [1,3,1,2]: pixel 0 has channels (1,2,3), pixel 1 (0,-1,2). Size 2:
+  // the window of c is c..c+1 (floor(1/2) = 0 before, ceil(1/2) = 1 after),
+  // clipped at the last channel. alpha 2 (alpha/size = 1), beta 1, bias 1:
+  // y = x / (1 + sum of squares).
+  // Pixel 0: 1/(1+1+4), 2/(1+4+9), 3/(1+9) = 1/6, 1/7, 3/10.
+  // Pixel 1: 0/(1+0+1), -1/(1+1+4), 2/(1+4) = 0, -1/6, 2/5.
+  float x[6] = {1, 0, 2, -1, 3, 2};
+  int xt = input(g, tensor(g, "x", NULL, 4, 1, 3, 1, 2));
+  int y = tensor(g, "y", NULL, 4, 1, 3, 1, 2);
+  pt_node *n = node(g, PT_OP_LRN, y, 1, xt);
+  n->a.lrn_size = 2, n->a.alpha = 2, n->a.beta = 1, n->a.lrn_bias = 1;
+  const float want[6] = {1.0f / 6, 0, 1.0f / 7, -1.0f / 6, 0.3f, 0.4f};
+  const float *ins[1] = {x};
+  expect_output(g, ins, want, 6);
+  pt_graph_free(g);
+}
+
 static void act_case(pt_act act, float a, float b, const float *want) {
   pt_graph *g = pt_graph_new("act");
   float x[6] = {-4, -1, 0, 0.5f, 3, 7};
@@ -1140,6 +1159,7 @@ int main(void) {
       cmocka_unit_test(test_transpose),
       cmocka_unit_test(test_concat),
       cmocka_unit_test(test_pad_and_batchnorm),
+      cmocka_unit_test(test_lrn),
       cmocka_unit_test(test_activations),
       cmocka_unit_test(test_fused_activation),
       cmocka_unit_test(test_missing_weight_and_bad_op),
