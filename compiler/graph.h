@@ -48,6 +48,10 @@ typedef enum {
                      //                  sum over the window of x^2)^beta
                      // per (sample, pixel): a vector op on one pixel's
                      // channel vector
+  PT_OP_SLICE,       // Slice of an activation, or one output of Split:
+                     // attrs slice_start/end/step for every axis, so that
+                     // output index i of axis a reads input index
+                     // slice_start[a] + i * slice_step[a]
   PT_OP_COUNT
 } pt_op;
 
@@ -93,6 +97,14 @@ typedef struct {
   // LRN: the window of channels and the added constant.
   int64_t lrn_size;
   float lrn_bias;
+  // Slice, for every axis of the input (untouched axes: 0, dim, 1), as
+  // ONNX's rules resolve them: negative indices counted from the end and
+  // clamped to the axis; step != 0 (a step beyond the axis is stored as
+  // the axis length). step > 0: 0 <= start <= end <= dim; step < 0:
+  // -1 <= end <= start <= dim - 1. The output has, on axis a,
+  // max(0, ceil((end - start) / step)) elements.
+  int64_t slice_start[PT_MAX_DIMS], slice_end[PT_MAX_DIMS];
+  int64_t slice_step[PT_MAX_DIMS];
   // Concat, Softmax.
   int axis;
   bool softmax_legacy;      // opset < 13: coerce to 2D at axis

@@ -251,8 +251,20 @@ static void init_attrs(pt_attrs *a) {
 
 // Append a pt_node with the given inputs and one float32 output of shape
 // dims. Every input must be float32. Returns the node index or -1.
+static int emit_out(loader *L, int k_out, const char *name, pt_op op,
+                    const int *ins, int nin, int nd, const int64_t *dims,
+                    const pt_attrs *a);
+
 static int emit(loader *L, pt_op op, const int *ins, int nin, int nd,
                 const int64_t *dims, const pt_attrs *a) {
+  return emit_out(L, 0, L->np->name, op, ins, nin, nd, dims, a);
+}
+
+// emit() for output k_out of the current node, as a node called name
+// (NULL or empty: "<op>_<index>").
+static int emit_out(loader *L, int k_out, const char *name, pt_op op,
+                    const int *ins, int nin, int nd, const int64_t *dims,
+                    const pt_attrs *a) {
   for (int k = 0; k < nin; k++) {
     if (ins[k] < 0)
       continue;
@@ -264,14 +276,14 @@ static int emit(loader *L, pt_op op, const int *ins, int nin, int nd,
   }
   if (nin > PT_MAX_IN)
     return fail(L, "has %d inputs, at most %d supported", nin, PT_MAX_IN);
-  int ni = pt_graph_add_node(L->g, L->np->name, L->nidx, op);
+  int ni = pt_graph_add_node(L->g, name, L->nidx, op);
   pt_node *n = &L->g->n[ni];
   if (a)
     n->a = *a;
   n->nin = nin;
   for (int k = 0; k < nin; k++)
     n->in[k] = ins[k];
-  int to = add_out(L, 0, PT_F32, nd, dims, false);
+  int to = add_out(L, k_out, PT_F32, nd, dims, false);
   if (to < 0)
     return -1;
   n = &L->g->n[ni];
@@ -1820,13 +1832,49 @@ static int op_constantofshape(loader *L) {
   return 0;
 }
 
+// Output k of the current node is the part of input 0 that starts at
+// start[a] and steps by step[a] along every axis a, dims[a] elements:
+// folded when the input is a constant, else a SLICE node called name.
+static int slice_out(loader *L, int k, const char *name, const int64_t *start,
+                     const int64_t *end, const int64_t *step,
+                     const int64_t *dims) {
+  pt_tensor *x = T(L, 0);
+  int nd = x->ndim;
+  int64_t n_out;
+  if (!numel_ok(dims, nd, &n_out))
+    return fail(L, "output shape is absurd");
+  if (!x->is_const) {
+    pt_attrs a;
+    init_attrs(&a);
+    for (int i = 0; i < nd; i++) {
+      a.slice_start[i] = start[i];
+      a.slice_end[i] = end[i];
+      a.slice_step[i] = step[i];
+    }
+    return emit_out(L, k, name, PT_OP_SLICE, L->in, 1, nd, dims, &a) < 0
+               ? -1 : 0;
+  }
+  int64_t *map = NULL;
+  if (has_vals(x) && n_out <= MAX_FOLD) {
+    int64_t strd[PT_MAX_DIMS], coef[PT_MAX_DIMS], base = 0;
+    strides_of(x, strd);
+    for (int i = 0; i < nd; i++) {
+      base += start[i] * strd[i];
+      coef[i] = step[i] * strd[i];
+    }
+    map = affine_map(nd, dims, base, coef);
+  }
+  int r = const_map(L, k, L->in[0], nd, dims, map);
+  free(map);
+  return r < 0 ? -1 : 0;
+}
+
 static int op_slice(loader *L) {
   int64_t st[PT_MAX_DIMS], en[PT_MAX_DIMS], ax[PT_MAX_DIMS], sp[PT_MAX_DIMS];
   int n;
   if (L->opset < 10) {
     int ne, na;
-    if (need(L, 1, 1) || fold_only(L) ||
-        attr_ints(L, "starts", st, PT_MAX_DIMS, &n) ||
+    if (need(L, 1, 1) || attr_ints(L, "starts", st, PT_MAX_DIMS, &n) ||
         attr_ints(L, "ends", en, PT_MAX_DIMS, &ne) ||
         attr_ints(L, "axes", ax, PT_MAX_DIMS, &na))
       return -1;
@@ -1839,7 +1887,7 @@ static int op_slice(loader *L) {
     for (int i = 0; i < n; i++)
       sp[i] = 1;
   } else {
-    if (need(L, 3, 5) || fold_only(L))
+    if (need(L, 3, 5))
       return -1;
     const int64_t *v[4] = {NULL, NULL, NULL, NULL};
     int64_t cnt[4] = {0, 0, 0, 0};
@@ -1862,16 +1910,25 @@ static int op_slice(loader *L) {
   }
   pt_tensor *x = T(L, 0);
   int nd = x->ndim;
-  int64_t dims[PT_MAX_DIMS], start[PT_MAX_DIMS], step[PT_MAX_DIMS];
+  int64_t dims[PT_MAX_DIMS], start[PT_MAX_DIMS], end[PT_MAX_DIMS];
+  int64_t step[PT_MAX_DIMS];
+  bool seen[PT_MAX_DIMS] = {false};
   for (int i = 0; i < nd; i++)
-    dims[i] = x->dims[i], start[i] = 0, step[i] = 1;
+    dims[i] = end[i] = x->dims[i], start[i] = 0, step[i] = 1;
   for (int i = 0; i < n; i++) {
     int a;
     if (norm_axis(L, ax[i], nd, "axis", &a))
       return -1;
+    if (seen[a])
+      return fail(L, "axis %d is repeated", a);
+    seen[a] = true;
     int64_t d = x->dims[a], s = st[i], e = en[i], k = sp[i];
     if (k == 0)
       return fail(L, "step of axis %d is 0", a);
+    // Large magnitudes (INT64_MAX for "to the end") are clamped first so
+    // that adding d cannot overflow.
+    s = s < -MAX_NUMEL ? -MAX_NUMEL : s > MAX_NUMEL ? MAX_NUMEL : s;
+    e = e < -MAX_NUMEL ? -MAX_NUMEL : e > MAX_NUMEL ? MAX_NUMEL : e;
     if (s < 0)
       s += d;
     if (e < 0)
@@ -1890,24 +1947,87 @@ static int op_slice(loader *L) {
       dims[a] = s > e ? (s - e - 1) / -k + 1 : 0;
     }
     start[a] = s;
+    end[a] = e;
     step[a] = k;
   }
-  int64_t *map = NULL, n_out;
-  if (!numel_ok(dims, nd, &n_out))
-    return fail(L, "output shape is absurd");
-  if (has_vals(x) && n_out <= MAX_FOLD) {
-    int64_t strd[PT_MAX_DIMS], coef[PT_MAX_DIMS], base = 0;
-    strides_of(x, strd);
-    for (int i = 0; i < nd; i++) {
-      base += start[i] * strd[i];
-      coef[i] = step[i] * strd[i];
+  return slice_out(L, 0, L->np->name, start, end, step, dims);
+}
+
+// Split along one axis, into the node's outputs: sizes from the 'split'
+// attribute (opset < 13) or input (13 on), else equal parts (opset 18:
+// 'num_outputs' parts of ceil(d / n), the last one smaller). Each output is
+// a SLICE node of its own, or a constant when the input is one.
+static int op_split(loader *L) {
+  if (need(L, 1, L->opset < 13 ? 1 : 2))
+    return -1;
+  pt_tensor *x = T(L, 0);
+  int64_t ax64;
+  int axis;
+  if (attr_i(L, "axis", 0, &ax64) || norm_axis(L, ax64, x->ndim, "axis", &axis))
+    return -1;
+  int nout = (int)L->np->n_output;
+  int64_t d = x->dims[axis];
+  int64_t *size = pt_calloc(nout, sizeof *size);
+  int64_t sum = 0;
+  int rc = 0;
+  if (L->opset < 13 ? attr(L, "split") != NULL : present(L, 1)) {
+    const int64_t *v;
+    int64_t cnt;
+    int64_t *av = pt_calloc(nout + 1, sizeof *av);
+    int na;
+    if (L->opset < 13) {
+      rc = attr_ints(L, "split", av, nout + 1, &na);
+      v = av, cnt = na;
+    } else {
+      rc = int_input(L, 1, "split", &v, &cnt);
     }
-    map = affine_map(nd, dims, base, coef);
+    if (!rc && cnt != nout)
+      rc = fail(L, "'split' has %lld sizes for %d outputs", (long long)cnt,
+                nout);
+    for (int k = 0; !rc && k < nout; k++) {
+      if (v[k] < 0 || v[k] > MAX_NUMEL)
+        rc = fail(L, "split size %lld of output %d is invalid",
+                  (long long)v[k], k);
+      size[k] = v[k];
+      sum += v[k];
+    }
+    free(av);
+    if (!rc && sum != d)
+      rc = fail(L, "split sizes add up to %lld, axis %d has %lld",
+                (long long)sum, axis, (long long)d);
+  } else {
+    int64_t parts = nout;
+    if (L->opset >= 18 && !rc)
+      rc = attr_i(L, "num_outputs", nout, &parts);
+    if (!rc && parts != nout)
+      rc = fail(L, "attribute 'num_outputs' = %lld, but the node has %d "
+                "outputs", (long long)parts, nout);
+    int64_t each = L->opset >= 18 ? pt_ceil_div(d, nout) : d / nout;
+    if (!rc && L->opset < 18 && d % nout)
+      rc = fail(L, "axis %d of '%s' (%lld) does not split into %d equal "
+                "parts", axis, x->name, (long long)d, nout);
+    for (int k = 0; !rc && k < nout; k++) {
+      size[k] = d - sum < each ? d - sum : each;
+      sum += size[k];
+    }
   }
-  int src = L->in[0];
-  int r = const_map(L, 0, src, nd, dims, map);
-  free(map);
-  return r < 0 ? -1 : 0;
+  int64_t start[PT_MAX_DIMS], end[PT_MAX_DIMS], step[PT_MAX_DIMS];
+  int64_t dims[PT_MAX_DIMS];
+  for (int i = 0; i < x->ndim; i++)
+    start[i] = 0, end[i] = dims[i] = x->dims[i], step[i] = 1;
+  int64_t off = 0;
+  for (int k = 0; !rc && k < nout; k++) {
+    start[axis] = off;
+    end[axis] = off + size[k];
+    dims[axis] = size[k];
+    off += size[k];
+    char name[300];
+    snprintf(name, sizeof name, "%s/out%d", L->nname, k);
+    rc = slice_out(L, k, nout > 1 ? name : L->np->name, start, end, step,
+                   dims);
+  }
+  free(size);
+  return rc;
 }
 
 // The dispatch table. The list in pt_onnx_supported_ops() names the same
@@ -1947,6 +2067,7 @@ static const struct {
     {"Sigmoid", op_sigmoid},
     {"Slice", op_slice},
     {"Softmax", op_softmax},
+    {"Split", op_split},
     {"Squeeze", op_squeeze},
     {"Sub", op_sub},
     {"Tanh", op_tanh},
@@ -1959,7 +2080,8 @@ const char *pt_onnx_supported_ops(void) {
          "ConstantOfShape, Conv, Div, Dropout, Flatten, Gather, Gemm, "
          "GlobalAveragePool, GlobalMaxPool, HardSigmoid, HardSwish, Identity, "
          "LRN, LeakyRelu, MatMul, MaxPool, Mul, Pad, Relu, Reshape, Shape, "
-         "Sigmoid, Slice, Softmax, Squeeze, Sub, Tanh, Transpose, Unsqueeze";
+         "Sigmoid, Slice, Softmax, Split, Squeeze, Sub, Tanh, Transpose, "
+         "Unsqueeze";
 }
 
 // ---- the graph ----
@@ -1987,7 +2109,8 @@ static int read_node(loader *L, const Onnx__NodeProto *np, int idx) {
                 pt_onnx_supported_ops());
   if (np->n_output < 1 || !np->output[0][0])
     return fail(L, "has no output");
-  if (np->n_output > PT_MAX_OUT)
+  // Split makes a node per output; every other op makes one node.
+  if (np->n_output > PT_MAX_OUT && strcmp(op, "Split"))
     return fail(L, "has %zu outputs, at most %d supported", np->n_output,
                 PT_MAX_OUT);
   L->nin = (int)np->n_input;

@@ -701,6 +701,46 @@ static int run_lrn(const pt_graph *g, const pt_node *n,
   return 0;
 }
 
+// Strided part of the input: output index i of axis a reads input index
+// slice_start[a] + i * slice_step[a].
+static int run_slice(const pt_graph *g, const pt_node *n,
+                     const float *const *in, float *out, pt_error *err) {
+  const pt_tensor *X = &g->t[n->in[0]], *O = &g->t[n->out[0]];
+  int nd = O->ndim;
+  if (X->ndim != nd)
+    return node_fail(err, n, "input and output ranks differ");
+  const int64_t *st = n->a.slice_start, *sp = n->a.slice_step;
+  for (int a = 0; a < nd; a++) {
+    int64_t last = st[a] + (O->dims[a] - 1) * sp[a];
+    if (O->dims[a] > 0 && (sp[a] == 0 || st[a] < 0 || st[a] >= X->dims[a] ||
+                           last < 0 || last >= X->dims[a]))
+      return node_fail(err, n, "axis %d: start %lld, step %lld and %lld "
+                       "elements leave input '%s' (%lld)", a,
+                       (long long)st[a], (long long)sp[a],
+                       (long long)O->dims[a], X->name, (long long)X->dims[a]);
+  }
+  int64_t total = pt_tensor_numel(O);
+  if (total == 0)
+    return 0;
+  if (nd == 0) {
+    out[0] = in[0][0];
+    return 0;
+  }
+  int64_t xs[PT_MAX_DIMS], idx[PT_MAX_DIMS] = {0};
+  strides(nd, X->dims, xs);
+  int64_t inner = O->dims[nd - 1], is = sp[nd - 1] * xs[nd - 1];
+  float *o = out;
+  do {
+    const float *x = in[0] + st[nd - 1] * xs[nd - 1];
+    for (int a = 0; a + 1 < nd; a++)
+      x += (st[a] + idx[a] * sp[a]) * xs[a];
+    for (int64_t i = 0; i < inner; i++)
+      o[i] = x[i * is];
+    o += inner;
+  } while (nd > 1 && next_index(idx, O->dims, nd - 1));
+  return 0;
+}
+
 static int run_copy(const pt_graph *g, const pt_node *n,
                     const float *const *in, float *out, pt_error *err) {
   const pt_tensor *X = &g->t[n->in[0]], *O = &g->t[n->out[0]];
@@ -741,6 +781,7 @@ static const struct {
     [PT_OP_BATCHNORM] = {run_batchnorm, 5},
     [PT_OP_IDENTITY] = {run_copy, 1},
     [PT_OP_LRN] = {run_lrn, 1},
+    [PT_OP_SLICE] = {run_slice, 1},
 };
 
 pt_ref *pt_ref_new(const pt_graph *g, bool keep_all) {

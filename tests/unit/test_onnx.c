@@ -289,6 +289,40 @@ static void test_cast_rounding(void **state) {
   pt_graph_free(g);
 }
 
+static void test_slice_split(void **state) {
+  pt_graph *g = load_raw("slice_split.onnx");
+  // sl: axis 1 from 5 down to -100 + 6 -> clamped to -1 (before index 0),
+  // step -2: indices 5, 3, 1; axis 3 from 1 to 4 step 2: 1, 3.
+  assert_dims(g, "sl", 4, D(1), D(3), D(4), D(2));
+  const pt_node *sl = node_named(g, "sl");
+  assert_int_equal(sl->op, PT_OP_SLICE);
+  assert_int_equal(sl->nin, 1);
+  static const int64_t st[4] = {0, 5, 0, 1}, en[4] = {1, -1, 4, 4},
+                       sp[4] = {1, -2, 1, 2};
+  for (int a = 0; a < 4; a++) {
+    assert_int_equal(sl->a.slice_start[a], st[a]);
+    assert_int_equal(sl->a.slice_end[a], en[a]);
+    assert_int_equal(sl->a.slice_step[a], sp[a]);
+  }
+  // six: one SLICE per output, channel k of x.
+  for (int k = 0; k < 6; k++) {
+    char name[32];
+    snprintf(name, sizeof name, "six/out%d", k);
+    const pt_node *p = node_named(g, name);
+    assert_int_equal(p->op, PT_OP_SLICE);
+    assert_int_equal(p->a.slice_start[1], k);
+    assert_int_equal(p->a.slice_end[1], k + 1);
+    snprintf(name, sizeof name, "s%d", k);
+    assert_dims(g, name, 4, D(1), D(1), D(4), D(5));
+  }
+  assert_dims(g, "rev", 4, D(1), D(6), D(4), D(5));
+  // two: sizes 1 and 3 along axis 2.
+  assert_dims(g, "a", 4, D(1), D(6), D(1), D(5));
+  assert_dims(g, "b", 4, D(1), D(6), D(3), D(5));
+  assert_int_equal(node_named(g, "two/out1")->a.slice_start[2], 1);
+  pt_graph_free(g);
+}
+
 static void test_external_data(void **state) {
   char notice[256] = "x";
   pt_error err = {{0}};
@@ -426,6 +460,7 @@ int main(void) {
       cmocka_unit_test(test_reshape_chain),
       cmocka_unit_test(test_identity_and_fusion),
       cmocka_unit_test(test_cast_rounding),
+      cmocka_unit_test(test_slice_split),
       cmocka_unit_test(test_external_data),
       cmocka_unit_test(test_bad_files),
       cmocka_unit_test(test_mutations),

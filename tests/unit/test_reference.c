@@ -406,6 +406,24 @@ static void test_lrn(void **state) {
   pt_graph_free(g);
 }
 
+static void test_slice(void **state) {
+  pt_graph *g = pt_graph_new("slice");
+  // x [2,5] = 0..9. Axis 0: row 1 only; axis 1: from 4 down by 2 to
+  // before -1: columns 4, 2, 0 -> 9, 7, 5.
+  float x[10];
+  for (int i = 0; i < 10; i++)
+    x[i] = i;
+  int xt = input(g, tensor(g, "x", NULL, 2, 2, 5));
+  int y = tensor(g, "y", NULL, 2, 1, 3);
+  pt_node *n = node(g, PT_OP_SLICE, y, 1, xt);
+  n->a.slice_start[0] = 1, n->a.slice_end[0] = 2, n->a.slice_step[0] = 1;
+  n->a.slice_start[1] = 4, n->a.slice_end[1] = -1, n->a.slice_step[1] = -2;
+  const float want[3] = {9, 7, 5};
+  const float *ins[1] = {x};
+  expect_output(g, ins, want, 3);
+  pt_graph_free(g);
+}
+
 static void act_case(pt_act act, float a, float b, const float *want) {
   pt_graph *g = pt_graph_new("act");
   float x[6] = {-4, -1, 0, 0.5f, 3, 7};
@@ -751,7 +769,8 @@ static void test_tiny_model(void **state) {
 // inputs; the outputs must agree (BN folding, fusion, Identity removal).
 static void test_cleanup_keeps_values(void **state) {
   const char *models[] = {"bn_fold", "identity_fuse", "tiny_cnn",
-                          "fold_chain", "conv_pool", "reshapes"};
+                          "fold_chain", "conv_pool", "reshapes",
+                          "slice_split"};
   for (size_t mi = 0; mi < sizeof models / sizeof models[0]; mi++) {
     char path[512];
     pt_error err = {{0}};
@@ -1160,6 +1179,7 @@ int main(void) {
       cmocka_unit_test(test_concat),
       cmocka_unit_test(test_pad_and_batchnorm),
       cmocka_unit_test(test_lrn),
+      cmocka_unit_test(test_slice),
       cmocka_unit_test(test_activations),
       cmocka_unit_test(test_fused_activation),
       cmocka_unit_test(test_missing_weight_and_bad_op),

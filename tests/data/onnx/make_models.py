@@ -176,6 +176,31 @@ def cast_round():
          "double_range.onnx")
 
 
+def slice_split():
+    """Slice of an activation with negative indices and steps; Split into
+    six equal parts (more outputs than a node holds) put back in reverse
+    order; Split with sizes given as an input."""
+    I64 = TensorProto.INT64
+    nodes = [
+        helper.make_node("Slice", ["x", "st", "en", "ax", "sp"], ["sl"],
+                         name="sl"),
+        helper.make_node("Split", ["x"], ["s%d" % i for i in range(6)],
+                         name="six", axis=1),
+        helper.make_node("Concat", ["s%d" % i for i in reversed(range(6))],
+                         ["rev"], name="rev", axis=1),
+        helper.make_node("Split", ["x", "sizes"], ["a", "b"], name="two",
+                         axis=2),
+    ]
+    inits = [helper.make_tensor("st", I64, [2], [5, 1]),
+             helper.make_tensor("en", I64, [2], [-100, 4]),
+             helper.make_tensor("ax", I64, [2], [1, -1]),
+             helper.make_tensor("sp", I64, [2], [-2, 2]),
+             helper.make_tensor("sizes", I64, [2], [1, 3])]
+    save(model(nodes, [vi("x", [1, 6, 4, 5])],
+               [vi("sl", None), vi("rev", None), vi("b", None)], inits),
+         "slice_split.onnx")
+
+
 def bad_models():
     save(model([helper.make_node("Erf", ["x"], ["y"], name="my_erf")],
                [vi("x", [1, 4])], [vi("y", None)]), "unsupported_op.onnx")
@@ -258,6 +283,7 @@ if __name__ == "__main__":
     reshape_chain()
     identity_fuse()
     cast_round()
+    slice_split()
     bad_models()
     hostile_external()
     torch_cnn()
