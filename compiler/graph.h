@@ -26,7 +26,9 @@ typedef enum {
                      // runs on the vector unit
   PT_OP_MAXPOOL,     // MaxPool: attrs conv (kernel, stride, pads, dilation)
   PT_OP_AVGPOOL,     // AveragePool: attrs conv + count_include_pad
-  PT_OP_GLOBALAVG,   // GlobalAveragePool
+  PT_OP_GLOBALAVG,   // GlobalAveragePool, or ReduceMean over all spatial
+                     // axes: output [N, C, 1 ...] or, from ReduceMean
+                     // with keepdims = 0, [N, C] (rank 2)
   PT_OP_GLOBALMAX,   // GlobalMaxPool
   PT_OP_ACT,         // a stand-alone activation (act, act_a, act_b)
   PT_OP_ADD,         // element-wise with broadcasting

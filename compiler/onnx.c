@@ -886,6 +886,69 @@ static int global_pool(loader *L, pt_op op) {
 }
 
 static int op_gap(loader *L) { return global_pool(L, PT_OP_GLOBALAVG); }
+
+static int identity(loader *L);
+
+// ReduceMean over all spatial axes (2 ..) of an [N, C, ...] input is
+// global average pooling: a GLOBALAVG node whose output keeps the
+// ReduceMean's shape ([N, C] with keepdims = 0). Other axes are not
+// supported.
+static int op_reducemean(loader *L) {
+  if (need(L, 1, L->opset < 18 ? 1 : 2))
+    return -1;
+  pt_tensor *x = T(L, 0);
+  int64_t axes[PT_MAX_DIMS], keep, noop = 0;
+  int n = -1;
+  if (attr_i(L, "keepdims", 1, &keep))
+    return -1;
+  if (L->opset < 18) {
+    if (attr_ints(L, "axes", axes, PT_MAX_DIMS, &n))
+      return -1;
+  } else {
+    if (attr_i(L, "noop_with_empty_axes", 0, &noop))
+      return -1;
+    if (present(L, 1)) {
+      const int64_t *v;
+      int64_t cnt;
+      if (int_input(L, 1, "axes", &v, &cnt))
+        return -1;
+      if (cnt > PT_MAX_DIMS)
+        return fail(L, "too many axes (%lld)", (long long)cnt);
+      memcpy(axes, v, cnt * sizeof *v);
+      n = (int)cnt;
+    }
+  }
+  if (n <= 0 && noop)
+    return identity(L);
+  int nd = x->ndim;
+  bool red[PT_MAX_DIMS] = {false};
+  char list[128] = "all axes";
+  if (n > 0)
+    snprintf(list, sizeof list, "axes [");
+  for (int i = 0; i < n; i++) {
+    int a;
+    if (norm_axis(L, axes[i], nd, "axis", &a))
+      return -1;
+    red[a] = true;
+    appendf(list, sizeof list, "%s%d%s", i ? "," : "", a,
+            i == n - 1 ? "]" : "");
+  }
+  bool spatial = nd >= 3 && n > 0;
+  for (int a = 0; a < nd; a++)
+    spatial = spatial && red[a] == (a >= 2);
+  if (!spatial)
+    return fail(L, "ReduceMean over %s of '%s' (rank %d) is not "
+                "supported; only over all spatial axes (2 to the last, as "
+                "global average pooling)", list, x->name, nd);
+  int64_t dims[PT_MAX_DIMS];
+  int od = keep ? nd : 2;
+  for (int a = 0; a < od; a++)
+    dims[a] = a < 2 ? x->dims[a] : 1;
+  pt_attrs a;
+  init_attrs(&a);
+  a.nspatial = nd - 2 <= 3 ? nd - 2 : 3;
+  return emit(L, PT_OP_GLOBALAVG, L->in, 1, od, dims, &a) < 0 ? -1 : 0;
+}
 static int op_gmp(loader *L) { return global_pool(L, PT_OP_GLOBALMAX); }
 
 // Numpy broadcasting of two shapes.
@@ -2061,6 +2124,7 @@ static const struct {
     {"MaxPool", op_maxpool},
     {"Mul", op_mul},
     {"Pad", op_pad},
+    {"ReduceMean", op_reducemean},
     {"Relu", op_relu},
     {"Reshape", op_reshape},
     {"Shape", op_shape},
@@ -2079,9 +2143,9 @@ const char *pt_onnx_supported_ops(void) {
   return "Add, AveragePool, BatchNormalization, Cast, Clip, Concat, Constant, "
          "ConstantOfShape, Conv, Div, Dropout, Flatten, Gather, Gemm, "
          "GlobalAveragePool, GlobalMaxPool, HardSigmoid, HardSwish, Identity, "
-         "LRN, LeakyRelu, MatMul, MaxPool, Mul, Pad, Relu, Reshape, Shape, "
-         "Sigmoid, Slice, Softmax, Split, Squeeze, Sub, Tanh, Transpose, "
-         "Unsqueeze";
+         "LRN, LeakyRelu, MatMul, MaxPool, Mul, Pad, ReduceMean, Relu, "
+         "Reshape, Shape, Sigmoid, Slice, Softmax, Split, Squeeze, Sub, Tanh, "
+         "Transpose, Unsqueeze";
 }
 
 // ---- the graph ----

@@ -324,6 +324,10 @@ static int run_global_pool(const pt_graph *g, const pt_node *n,
                      xt->name, xt->ndim);
   int64_t planes = xt->dims[0] * xt->dims[1];
   int64_t sz = prod(xt->dims, 2, xt->ndim);
+  // The output is [N, C, 1 ...] or [N, C] (ReduceMean, keepdims = 0).
+  if (pt_tensor_numel(&g->t[n->out[0]]) != planes)
+    return node_fail(err, n, "output '%s' does not hold one value per "
+                     "channel of '%s'", g->t[n->out[0]].name, xt->name);
   for (int64_t pl = 0; pl < planes; pl++) {
     const float *xp = in[0] + pl * sz;
     double m = -INFINITY, sum = 0;

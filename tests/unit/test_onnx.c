@@ -323,6 +323,22 @@ static void test_slice_split(void **state) {
   pt_graph_free(g);
 }
 
+static void test_reduce_mean(void **state) {
+  pt_graph *g = load("reduce_mean.onnx");
+  // Both are global average pooling; keepdims 0 gives [N, C].
+  assert_int_equal(g->nn, 2);
+  assert_int_equal(node_named(g, "mean")->op, PT_OP_GLOBALAVG);
+  assert_int_equal(node_named(g, "mean_keep")->op, PT_OP_GLOBALAVG);
+  assert_dims(g, "m", 2, D(1), D(3));
+  assert_dims(g, "k", 4, D(1), D(3), D(1), D(1));
+  int64_t chw[3];
+  assert_int_equal(pt_tensor_chw(&g->t[pt_graph_find_tensor(g, "m")], chw), 0);
+  assert_int_equal(chw[0], 3);
+  pt_graph_free(g);
+  expect_error(MODELS "reduce_mean_channels.onnx", "node 'chmean' (ReduceMean)",
+               "axes [1]", "not supported", NULL);
+}
+
 static void test_external_data(void **state) {
   char notice[256] = "x";
   pt_error err = {{0}};
@@ -461,6 +477,7 @@ int main(void) {
       cmocka_unit_test(test_identity_and_fusion),
       cmocka_unit_test(test_cast_rounding),
       cmocka_unit_test(test_slice_split),
+      cmocka_unit_test(test_reduce_mean),
       cmocka_unit_test(test_external_data),
       cmocka_unit_test(test_bad_files),
       cmocka_unit_test(test_mutations),

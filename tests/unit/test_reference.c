@@ -234,6 +234,19 @@ static void test_global_pools(void **state) {
   pt_graph_free(g);
 }
 
+static void test_global_avg_rank2(void **state) {
+  pt_graph *g = pt_graph_new("mean");
+  // ReduceMean(axes 2, 3, keepdims 0) as GLOBALAVG with a [N, C] output.
+  float x[8] = {1, 2, 3, 6, -1, -2, -3, -6};
+  int xt = input(g, tensor(g, "x", NULL, 4, 1, 2, 2, 2));
+  int y = tensor(g, "y", NULL, 2, 1, 2);
+  node(g, PT_OP_GLOBALAVG, y, 1, xt);
+  const float want[2] = {3, -3};
+  const float *ins[1] = {x};
+  expect_output(g, ins, want, 2);
+  pt_graph_free(g);
+}
+
 static void gemm_case(const float *c, int cnd, int c0, int c1, float beta,
                       const float *want) {
   pt_graph *g = pt_graph_new("gemm");
@@ -770,7 +783,7 @@ static void test_tiny_model(void **state) {
 static void test_cleanup_keeps_values(void **state) {
   const char *models[] = {"bn_fold", "identity_fuse", "tiny_cnn",
                           "fold_chain", "conv_pool", "reshapes",
-                          "slice_split"};
+                          "slice_split", "reduce_mean"};
   for (size_t mi = 0; mi < sizeof models / sizeof models[0]; mi++) {
     char path[512];
     pt_error err = {{0}};
@@ -1171,6 +1184,7 @@ int main(void) {
       cmocka_unit_test(test_maxpool_ceil),
       cmocka_unit_test(test_avgpool_count_include_pad),
       cmocka_unit_test(test_global_pools),
+      cmocka_unit_test(test_global_avg_rank2),
       cmocka_unit_test(test_gemm),
       cmocka_unit_test(test_matmul_broadcast),
       cmocka_unit_test(test_softmax_legacy_and_axis),

@@ -201,6 +201,24 @@ def slice_split():
          "slice_split.onnx")
 
 
+def reduce_mean():
+    """ReduceMean over the spatial axes, as torchvision's ShuffleNetV2 ends
+    (x.mean([2, 3])), with and without keepdims; and one over channels,
+    which is not supported."""
+    nodes = [
+        helper.make_node("ReduceMean", ["x"], ["m"], name="mean", axes=[2, 3],
+                         keepdims=0),
+        helper.make_node("ReduceMean", ["x"], ["k"], name="mean_keep",
+                         axes=[-1, -2]),
+    ]
+    save(model(nodes, [vi("x", [1, 3, 4, 5])], [vi("m", None), vi("k", None)]),
+         "reduce_mean.onnx")
+    save(model([helper.make_node("ReduceMean", ["x"], ["y"], name="chmean",
+                                 axes=[1])],
+               [vi("x", [1, 3, 4, 5])], [vi("y", None)]),
+         "reduce_mean_channels.onnx")
+
+
 def bad_models():
     save(model([helper.make_node("Erf", ["x"], ["y"], name="my_erf")],
                [vi("x", [1, 4])], [vi("y", None)]), "unsupported_op.onnx")
@@ -284,6 +302,7 @@ if __name__ == "__main__":
     identity_fuse()
     cast_round()
     slice_split()
+    reduce_mean()
     bad_models()
     hostile_external()
     torch_cnn()
