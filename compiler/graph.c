@@ -11,7 +11,7 @@ const char *pt_op_names[PT_OP_COUNT] = {
     "conv",    "fc",   "matmul", "maxpool", "avgpool", "globalavgpool",
     "globalmaxpool", "act", "add", "sub", "mul", "div", "concat", "softmax",
     "reshape", "transpose", "pad", "batchnorm", "identity", "lrn",
-    "slice",
+    "slice", "shuffle",
 };
 
 // ORDER ACT

@@ -54,6 +54,13 @@ typedef enum {
                      // attrs slice_start/end/step for every axis, so that
                      // output index i of axis a reads input index
                      // slice_start[a] + i * slice_step[a]
+  PT_OP_SHUFFLE,     // channel shuffle of [N, C, spatial ...]: attrs group
+                     // g, C = g * m. It is Reshape [N, g, m, ...],
+                     // Transpose (0, 2, 1, 3 ...), Reshape [N, C, ...]:
+                     // input channel i * m + j (i < g, j < m) becomes
+                     // output channel j * g + i, i.e.
+                     //   out[o] = in[(o % g) * m + o / g]
+                     // per (sample, pixel): a permutation of the channels
   PT_OP_COUNT
 } pt_op;
 
@@ -90,7 +97,7 @@ typedef struct {
   int nspatial;
   int64_t kernel[3], stride[3], dilation[3];
   int64_t pad_begin[3], pad_end[3];
-  int64_t group;
+  int64_t group;            // also the groups of a channel shuffle
   bool count_include_pad;   // AveragePool
   bool ceil_mode;           // pooling output rounding
   // Gemm (and LRN: alpha, beta).
@@ -188,7 +195,8 @@ const char *pt_onnx_supported_ops(void);
 
 // ---- cleanup.c ----
 // Fold BatchNormalization into the preceding conv/fc, fuse activations into
-// their producer, drop Identity/Dropout and redundant reshapes.
+// their producer, drop Identity/Dropout and redundant reshapes, make
+// reshape-transpose-reshape channel shuffles one SHUFFLE node.
 int pt_graph_cleanup(pt_graph *g, pt_error *err);
 
 // ---- pimcomp_json.c ----

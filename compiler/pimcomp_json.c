@@ -29,8 +29,9 @@
 //                              other consumer (folded: no weights to change);
 //                              otherwise a batchnorm node
 //   OP_DROPOUT                 dropped (identity at inference)
-//   OP_SHUFFLE                 channel shuffle: reshape [N, g, C/g, H, W],
-//                              transpose (0 2 1 3 4), reshape [N, C, H, W]
+//   OP_SHUFFLE                 shuffle with group = split_factor (what
+//                              reshape [N, g, C/g, H, W], transpose
+//                              (0 2 1 3 4), reshape [N, C, H, W] computes)
 //   OP_PAD                     pad (constant)
 //   OP_LRN                     lrn; the seed writes no parameters: optional
 //                              param local_size/size, alpha, beta, k/bias,
@@ -793,19 +794,11 @@ static int op_shuffle(loader *L, const cJSON *j) {
   int64_t od[4] = {n, c, h, w};
   if (check_out(L, od, 4, "channel shuffle (same shape)"))
     return -1;
-  char name[512];
-  int in[1], t1, t2, t3;
+  int in[1], t;
   inputs(L, in);
-  int64_t d5[5] = {n, g, c / g, h, w};
-  snprintf(name, sizeof name, "%s/split", cur_name(L));
-  emit(L, name, PT_OP_RESHAPE, in, 1, d5, 5, &t1);
-  int64_t d5t[5] = {n, c / g, g, h, w};
-  snprintf(name, sizeof name, "%s/transpose", cur_name(L));
-  int ni = emit(L, name, PT_OP_TRANSPOSE, &t1, 1, d5t, 5, &t2);
-  static const int perm[5] = {0, 2, 1, 3, 4};
-  memcpy(L->g->n[ni].a.perm, perm, sizeof perm);
-  emit(L, NULL, PT_OP_RESHAPE, &t2, 1, od, 4, &t3);
-  produce(L, t3);
+  int ni = emit(L, NULL, PT_OP_SHUFFLE, in, 1, od, 4, &t);
+  L->g->n[ni].a.group = g;
+  produce(L, t);
   return 0;
 }
 

@@ -745,6 +745,25 @@ static int run_slice(const pt_graph *g, const pt_node *n,
   return 0;
 }
 
+// Channel shuffle with g groups of m channels: out[o] = in[(o % g) * m
+// + o / g], whole planes at a time.
+static int run_shuffle(const pt_graph *g, const pt_node *n,
+                       const float *const *in, float *out, pt_error *err) {
+  const pt_tensor *X = &g->t[n->in[0]], *O = &g->t[n->out[0]];
+  int64_t grp = n->a.group;
+  if (X->ndim < 2 || grp < 1 || X->dims[1] % grp ||
+      pt_tensor_numel(X) != pt_tensor_numel(O))
+    return node_fail(err, n, "group %lld does not divide the channels of "
+                     "'%s' (rank %d)", (long long)grp, X->name, X->ndim);
+  int64_t N = X->dims[0], C = X->dims[1], m = C / grp;
+  int64_t sz = prod(X->dims, 2, X->ndim);
+  for (int64_t b = 0; b < N; b++)
+    for (int64_t o = 0; o < C; o++)
+      memcpy(out + (b * C + o) * sz, in[0] + (b * C + (o % grp) * m + o / grp)
+             * sz, (size_t)sz * sizeof *out);
+  return 0;
+}
+
 static int run_copy(const pt_graph *g, const pt_node *n,
                     const float *const *in, float *out, pt_error *err) {
   const pt_tensor *X = &g->t[n->in[0]], *O = &g->t[n->out[0]];
@@ -786,6 +805,7 @@ static const struct {
     [PT_OP_IDENTITY] = {run_copy, 1},
     [PT_OP_LRN] = {run_lrn, 1},
     [PT_OP_SLICE] = {run_slice, 1},
+    [PT_OP_SHUFFLE] = {run_shuffle, 1},
 };
 
 pt_ref *pt_ref_new(const pt_graph *g, bool keep_all) {

@@ -339,6 +339,47 @@ static void test_reduce_mean(void **state) {
                "axes [1]", "not supported", NULL);
 }
 
+static void test_shuffle(void **state) {
+  pt_graph *g = load("shuffle.onnx");
+  // conv, the first shuffle as one node; the second stays three nodes,
+  // as its transposed tensor is also a graph output.
+  assert_int_equal(g->nn, 5);
+  const pt_node *s = node_named(g, "shuffle_a");
+  assert_int_equal(s->op, PT_OP_SHUFFLE);
+  assert_int_equal(s->a.group, 3);
+  assert_int_equal(s->in[0], node_named(g, "conv")->out[0]);
+  assert_dims(g, "y", 4, D(1), D(6), D(3), D(4));
+  assert_int_equal(node_named(g, "swap_b")->op, PT_OP_TRANSPOSE);
+  assert_int_equal(node_named(g, "shuffle_b")->op, PT_OP_RESHAPE);
+  assert_int_equal(pt_graph_check(g, NULL), 0);
+  pt_graph_free(g);
+}
+
+// torchvision's ShuffleNetV2 x1.0: channel split (Slice), shuffle
+// (Reshape/Transpose/Reshape) and x.mean([2, 3]) at the end.
+static void test_shufflenet_v2(void **state) {
+  pt_graph *g = load("../../../configs/workloads/shufflenet_v2_x1_0.onnx");
+  int cnt[PT_OP_COUNT] = {0};
+  for (int i = 0; i < g->nn; i++)
+    cnt[g->n[i].op]++;
+  // 16 blocks, each ending in a shuffle with 2 groups; the 13 blocks of
+  // stride 1 split their input in two halves (2 slices each).
+  assert_int_equal(cnt[PT_OP_TRANSPOSE], 0);
+  assert_int_equal(cnt[PT_OP_RESHAPE], 0);
+  assert_int_equal(cnt[PT_OP_SHUFFLE], 16);
+  assert_int_equal(cnt[PT_OP_SLICE], 26);
+  assert_int_equal(cnt[PT_OP_CONV], 56);
+  assert_int_equal(cnt[PT_OP_CONCAT], 16);
+  assert_int_equal(cnt[PT_OP_GLOBALAVG], 1);
+  assert_int_equal(cnt[PT_OP_FC], 1);
+  assert_int_equal(g->nn, 117);
+  for (int i = 0; i < g->nn; i++)
+    if (g->n[i].op == PT_OP_SHUFFLE)
+      assert_int_equal(g->n[i].a.group, 2);
+  assert_dims(g, "output", 2, D(1), D(1000));
+  pt_graph_free(g);
+}
+
 static void test_external_data(void **state) {
   char notice[256] = "x";
   pt_error err = {{0}};
@@ -478,6 +519,8 @@ int main(void) {
       cmocka_unit_test(test_cast_rounding),
       cmocka_unit_test(test_slice_split),
       cmocka_unit_test(test_reduce_mean),
+      cmocka_unit_test(test_shuffle),
+      cmocka_unit_test(test_shufflenet_v2),
       cmocka_unit_test(test_external_data),
       cmocka_unit_test(test_bad_files),
       cmocka_unit_test(test_mutations),

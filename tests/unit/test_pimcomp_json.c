@@ -160,8 +160,8 @@ static void test_eltwise_add(void **state) {
 
 static void test_concat_unsorted(void **state) {
   pt_graph *g = load_ok(DATA "concat_unsorted.json");
-  // c1, c2, cat, then the shuffle as reshape, transpose, reshape.
-  assert_int_equal(g->nn, 6);
+  // c1, c2, cat, then the shuffle.
+  assert_int_equal(g->nn, 4);
   assert_string_equal(g->n[0].name, "c1");
   assert_string_equal(g->n[1].name, "c2");
   const pt_node *cat = &g->n[2];
@@ -172,16 +172,13 @@ static void test_concat_unsorted(void **state) {
   assert_string_equal(in_t(g, cat, 0)->name, "c1");
   assert_string_equal(in_t(g, cat, 1)->name, "c2");
   assert_dims(out_t(g, cat), 4, 1, 6, 4, 4);
-  assert_int_equal(g->n[3].op, PT_OP_RESHAPE);
-  assert_dims(out_t(g, &g->n[3]), 5, 1, 2, 3, 4, 4);
-  assert_int_equal(g->n[4].op, PT_OP_TRANSPOSE);
-  assert_int_equal(g->n[4].a.perm[1], 2);
-  assert_int_equal(g->n[4].a.perm[2], 1);
-  assert_dims(out_t(g, &g->n[4]), 5, 1, 3, 2, 4, 4);
-  assert_int_equal(g->n[5].op, PT_OP_RESHAPE);
-  assert_string_equal(g->n[5].name, "shuf");
-  assert_dims(out_t(g, &g->n[5]), 4, 1, 6, 4, 4);
-  assert_int_equal(g->n[5].src_index, 4);
+  const pt_node *sh = &g->n[3];
+  assert_int_equal(sh->op, PT_OP_SHUFFLE);
+  assert_string_equal(sh->name, "shuf");
+  assert_int_equal(sh->a.group, 2); // split_factor
+  assert_int_equal(sh->in[0], cat->out[0]);
+  assert_dims(out_t(g, sh), 4, 1, 6, 4, 4);
+  assert_int_equal(sh->src_index, 4);
   pt_graph_free(g);
 }
 

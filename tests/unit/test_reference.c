@@ -437,6 +437,22 @@ static void test_slice(void **state) {
   pt_graph_free(g);
 }
 
+static void test_shuffle(void **state) {
+  pt_graph *g = pt_graph_new("shuffle");
+  // 6 channels of 1x2 pixels, channel c holding (c, 10 + c); group 2,
+  // m = 3: out[o] = in[(o % 2) * 3 + o / 2] -> channels 0, 3, 1, 4, 2, 5.
+  float x[12];
+  for (int c = 0; c < 6; c++)
+    x[2 * c] = c, x[2 * c + 1] = 10 + c;
+  int xt = input(g, tensor(g, "x", NULL, 4, 1, 6, 1, 2));
+  int y = tensor(g, "y", NULL, 4, 1, 6, 1, 2);
+  node(g, PT_OP_SHUFFLE, y, 1, xt)->a.group = 2;
+  const float want[12] = {0, 10, 3, 13, 1, 11, 4, 14, 2, 12, 5, 15};
+  const float *ins[1] = {x};
+  expect_output(g, ins, want, 12);
+  pt_graph_free(g);
+}
+
 static void act_case(pt_act act, float a, float b, const float *want) {
   pt_graph *g = pt_graph_new("act");
   float x[6] = {-4, -1, 0, 0.5f, 3, 7};
@@ -836,6 +852,43 @@ static void test_cleanup_keeps_values(void **state) {
   }
 }
 
+// The shuffle clean-up makes of reshape/transpose/reshape moves the same
+// values to the same places: raw and cleaned outputs are identical.
+static void test_shuffle_cleanup_exact(void **state) {
+  pt_error err = {{0}};
+  const char *path = PT_TEST_DATA "/onnx/shuffle.onnx";
+  pt_graph *g[2] = {pt_onnx_load_raw(path, NULL, 0, &err),
+                    pt_onnx_load(path, NULL, 0, &err)};
+  if (!g[0] || !g[1])
+    fail_msg("%s", err.msg);
+  int shuffles = 0;
+  for (int i = 0; i < g[1]->nn; i++)
+    shuffles += g[1]->n[i].op == PT_OP_SHUFFLE;
+  assert_int_equal(shuffles, 1);
+  float x[24];
+  for (int i = 0; i < 24; i++)
+    x[i] = (float)((i * 37) % 24) / 8.0f - 1.5f;
+  const float *ins[1] = {x};
+  float *outs[2][PT_MAX_OUT];
+  for (int v = 0; v < 2; v++) {
+    for (int o = 0; o < g[v]->noutputs; o++)
+      outs[v][o] = malloc(pt_tensor_numel(&g[v]->t[g[v]->outputs[o]]) *
+                          sizeof(float));
+    if (pt_ref_run(g[v], ins, outs[v], &err))
+      fail_msg("%s: %s", v ? "cleaned" : "raw", err.msg);
+  }
+  assert_int_equal(g[0]->noutputs, g[1]->noutputs);
+  for (int o = 0; o < g[0]->noutputs; o++) {
+    int64_t n = pt_tensor_numel(&g[0]->t[g[0]->outputs[o]]);
+    assert_int_equal(n, pt_tensor_numel(&g[1]->t[g[1]->outputs[o]]));
+    assert_memory_equal(outs[0][o], outs[1][o], n * sizeof(float));
+    free(outs[0][o]);
+    free(outs[1][o]);
+  }
+  pt_graph_free(g[0]);
+  pt_graph_free(g[1]);
+}
+
 // ---- a structure-only network with random weights ----
 
 static void test_resnet18_random(void **state) {
@@ -870,6 +923,50 @@ static void test_resnet18_random(void **state) {
   free(x);
   free(y);
   pt_graph_free(g);
+}
+
+// ShuffleNetV2 (structure only) with the same random weights, raw and
+// cleaned: the SLICE, SHUFFLE and [N, C] GLOBALAVG nodes run, and the
+// cleaned graph (16 shuffles instead of reshape/transpose/reshape, fused
+// activations) gives the same logits.
+static void test_shufflenet_random(void **state) {
+  const char *model =
+      PT_SOURCE_DIR "/configs/workloads/shufflenet_v2_x1_0.onnx";
+  if (access(model, R_OK) != 0)
+    skip();
+  pt_error err = {{0}};
+  pt_graph *g[2] = {pt_onnx_load_raw(model, NULL, 0, &err),
+                    pt_onnx_load(model, NULL, 0, &err)};
+  if (!g[0] || !g[1])
+    fail_msg("%s", err.msg);
+  // The same constants in the same order get the same values.
+  assert_int_equal(pt_ref_random_weights(g[0], 3),
+                   pt_ref_random_weights(g[1], 3));
+  int64_t nin = pt_tensor_numel(&g[0]->t[g[0]->inputs[0]]);
+  float *x = malloc(nin * sizeof *x), *y[2];
+  for (int64_t i = 0; i < nin; i++)
+    x[i] = (float)((i * 7919) % 1000) / 500.0f - 1.0f;
+  const float *ins[1] = {x};
+  for (int v = 0; v < 2; v++) {
+    assert_int_equal(pt_tensor_numel(&g[v]->t[g[v]->outputs[0]]), 1000);
+    y[v] = malloc(1000 * sizeof(float));
+    float *outs[1] = {y[v]};
+    if (pt_ref_run(g[v], ins, outs, &err))
+      fail_msg("%s: %s", v ? "cleaned" : "raw", err.msg);
+  }
+  double m = 0;
+  for (int i = 0; i < 1000; i++) {
+    assert_true(isfinite(y[1][i]));
+    m += fabs(y[1][i]) / 1000;
+    if (fabsf(y[1][i] - y[0][i]) > ATOL + RTOL * fabsf(y[0][i]))
+      fail_msg("logit %d: cleaned %.7g, raw %.7g", i, y[1][i], y[0][i]);
+  }
+  assert_true(m > 1e-3); // not a vanished signal
+  pt_graph_free(g[0]);
+  pt_graph_free(g[1]);
+  free(x);
+  free(y[0]);
+  free(y[1]);
 }
 
 // ---- ONNX conformance ----
@@ -1194,13 +1291,16 @@ int main(void) {
       cmocka_unit_test(test_pad_and_batchnorm),
       cmocka_unit_test(test_lrn),
       cmocka_unit_test(test_slice),
+      cmocka_unit_test(test_shuffle),
       cmocka_unit_test(test_activations),
       cmocka_unit_test(test_fused_activation),
       cmocka_unit_test(test_missing_weight_and_bad_op),
       cmocka_unit_test(test_lifetimes_and_hook),
       cmocka_unit_test(test_tiny_model),
       cmocka_unit_test(test_cleanup_keeps_values),
+      cmocka_unit_test(test_shuffle_cleanup_exact),
       cmocka_unit_test(test_resnet18_random),
+      cmocka_unit_test(test_shufflenet_random),
       cmocka_unit_test(test_conformance),
   };
   int r = cmocka_run_group_tests(tests, NULL, NULL);

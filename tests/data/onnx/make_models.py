@@ -219,6 +219,31 @@ def reduce_mean():
          "reduce_mean_channels.onnx")
 
 
+def shuffle():
+    """Channel shuffles as torchvision's ShuffleNetV2 writes them: Reshape
+    [N, g, C/g, H, W], Transpose (0, 2, 1, 3, 4), Reshape [N, C, H, W].
+    The first (g = 3, after a conv) becomes one SHUFFLE node; the second
+    (g = 2) does not, as its transposed tensor is also a graph output."""
+    w = np.random.default_rng(7).standard_normal((6, 2, 3, 3)).astype(np.float32)
+    I64 = TensorProto.INT64
+    nodes = [
+        helper.make_node("Conv", ["x", "w"], ["c"], name="conv", pads=[1, 1, 1, 1]),
+        helper.make_node("Reshape", ["c", "s5a"], ["r5a"], name="split_a"),
+        helper.make_node("Transpose", ["r5a"], ["t5a"], name="swap_a",
+                         perm=[0, 2, 1, 3, 4]),
+        helper.make_node("Reshape", ["t5a", "s4"], ["y"], name="shuffle_a"),
+        helper.make_node("Reshape", ["y", "s5b"], ["r5b"], name="split_b"),
+        helper.make_node("Transpose", ["r5b"], ["t5b"], name="swap_b",
+                         perm=[0, 2, 1, 3, 4]),
+        helper.make_node("Reshape", ["t5b", "s4"], ["z"], name="shuffle_b"),
+    ]
+    inits = [t("w", w), helper.make_tensor("s5a", I64, [5], [1, 3, 2, 3, 4]),
+             helper.make_tensor("s5b", I64, [5], [1, 2, 3, 3, 4]),
+             helper.make_tensor("s4", I64, [4], [1, 6, 3, 4])]
+    save(model(nodes, [vi("x", [1, 2, 3, 4])],
+               [vi("z", None), vi("t5b", None)], inits), "shuffle.onnx")
+
+
 def bad_models():
     save(model([helper.make_node("Erf", ["x"], ["y"], name="my_erf")],
                [vi("x", [1, 4])], [vi("y", None)]), "unsupported_op.onnx")
@@ -303,6 +328,7 @@ if __name__ == "__main__":
     cast_round()
     slice_split()
     reduce_mean()
+    shuffle()
     bad_models()
     hostile_external()
     torch_cnn()
