@@ -1,13 +1,17 @@
-// Graph clean-up after a frontend, in four passes over the node list:
+// Graph clean-up after a frontend, in five passes over the node list:
 //
-//   1. drop Identity/Dropout nodes and reshapes that change nothing, and
+//   1. make each channel shuffle written as Reshape [N, g, C/g, ...],
+//      Transpose (0, 2, 1, ...), Reshape [N, C, ...] one SHUFFLE node
+//      (first, so that pass 2 cannot merge its last reshape into a
+//      following one);
+//   2. drop Identity/Dropout nodes and reshapes that change nothing, and
 //      let a reshape of a reshape read the first one's input;
-//   2. fold BatchNormalization into the conv/fc that feeds it (scaling the
+//   3. fold BatchNormalization into the conv/fc that feeds it (scaling the
 //      weights and bias when they are present);
-//   3. fuse a stand-alone activation into its producer;
-//   4. compact: drop dead nodes and unused tensors, renumber.
+//   4. fuse a stand-alone activation into its producer;
+//   5. compact: drop dead nodes and unused tensors, renumber.
 //
-// Passes 1-3 only mark nodes dead and rewire tensor indices; pass 4 is the
+// Passes 1-4 only mark nodes dead and rewire tensor indices; pass 5 is the
 // one place that renumbers, so indices stay valid until then.
 #include "graph.h"
 
@@ -111,6 +115,62 @@ static void simplify(cleaner *c) {
   }
 }
 
+// A live reshape (no activation) producing tensor t, or -1.
+static int reshape_producer(const cleaner *c, int t) {
+  int p = c->g->t[t].producer;
+  if (p < 0 || c->dead[p] || c->g->n[p].op != PT_OP_RESHAPE ||
+      c->g->n[p].act != PT_ACT_NONE)
+    return -1;
+  return p;
+}
+
+// The single live node reading t, or -1 (also when t is a graph output).
+static int only_reader(const cleaner *c, int t) {
+  if (!single_use(c, t))
+    return -1;
+  for (int i = 0; i < c->g->nn; i++)
+    for (int k = 0; !c->dead[i] && k < c->g->n[i].nin; k++)
+      if (c->g->n[i].in[k] == t)
+        return i;
+  return -1;
+}
+
+// Transpose node ti as the middle of a channel shuffle: x [N, C, S...]
+// -> reshape r1 -> [N, g, C/g, S...] -> transpose (0, 2, 1, 3 ...) ->
+// [N, C/g, g, S...] -> reshape r2 -> [N, C, S...]. The two intermediate
+// tensors may have no other reader. r2 becomes the SHUFFLE (keeping its
+// name, output and any activation); r1 and the transpose die.
+static void fuse_shuffle(cleaner *c, int ti) {
+  pt_graph *g = c->g;
+  const pt_node *t = &g->n[ti];
+  if (t->act != PT_ACT_NONE)
+    return;
+  int r1 = reshape_producer(c, t->in[0]);
+  int r2 = only_reader(c, t->out[0]);
+  if (r1 < 0 || r2 < 0 || g->n[r2].op != PT_OP_RESHAPE ||
+      only_reader(c, t->in[0]) != ti)
+    return;
+  const pt_tensor *x = &g->t[g->n[r1].in[0]], *y = &g->t[t->in[0]];
+  int nd = x->ndim;
+  if (nd < 2 || y->ndim != nd + 1 || !same_shape(x, &g->t[g->n[r2].out[0]]))
+    return;
+  for (int a = 0; a <= nd; a++)
+    if (t->a.perm[a] != (a == 1 ? 2 : a == 2 ? 1 : a))
+      return;
+  int64_t grp = y->dims[1];
+  if (y->dims[0] != x->dims[0] || grp < 1 || y->dims[1] * y->dims[2] !=
+      x->dims[1])
+    return;
+  for (int a = 2; a < nd; a++)
+    if (y->dims[a + 1] != x->dims[a])
+      return;
+  pt_node *s = &g->n[r2];
+  s->op = PT_OP_SHUFFLE;
+  s->in[0] = g->n[r1].in[0];
+  s->a.group = grp;
+  c->dead[r1] = c->dead[ti] = true;
+}
+
 // Output channels of a conv/fc and the layout of its weight: element e of
 // W belongs to output channel (e / inner) % nout.
 static void weight_layout(const pt_graph *g, const pt_node *p, int64_t *nout,
@@ -194,8 +254,10 @@ static void fuse_act(cleaner *c, int ai) {
   if (p < 0 || c->dead[p] || !single_use(c, x))
     return;
   pt_node *n = &g->n[p];
-  // Reshapes stay pure data movement that later stages may skip.
-  if (n->act != PT_ACT_NONE || n->nout != 1 || n->op == PT_OP_RESHAPE)
+  // Reshapes, slices and shuffles stay pure data movement that later
+  // stages may turn into views.
+  if (n->act != PT_ACT_NONE || n->nout != 1 || n->op == PT_OP_RESHAPE ||
+      n->op == PT_OP_SLICE || n->op == PT_OP_SHUFFLE)
     return;
   n->act = a->act;
   n->act_a = a->act_a;
@@ -268,6 +330,9 @@ static void compact(cleaner *c) {
 
 int pt_graph_cleanup(pt_graph *g, pt_error *err) {
   cleaner c = {g, pt_calloc(g->nn ? g->nn : 1, sizeof(bool))};
+  for (int i = 0; i < g->nn; i++)
+    if (!c.dead[i] && g->n[i].op == PT_OP_TRANSPOSE)
+      fuse_shuffle(&c, i);
   simplify(&c);
   for (int i = 0; i < g->nn; i++)
     if (!c.dead[i] && g->n[i].op == PT_OP_BATCHNORM)

@@ -10,7 +10,8 @@
 const char *pt_op_names[PT_OP_COUNT] = {
     "conv",    "fc",   "matmul", "maxpool", "avgpool", "globalavgpool",
     "globalmaxpool", "act", "add", "sub", "mul", "div", "concat", "softmax",
-    "reshape", "transpose", "pad", "batchnorm", "identity",
+    "reshape", "transpose", "pad", "batchnorm", "identity", "lrn",
+    "slice", "shuffle",
 };
 
 // ORDER ACT
@@ -138,7 +139,8 @@ int pt_graph_check(const pt_graph *g, pt_error *err) {
         return pt_errorf(err, "node '%s': input '%s' is produced later "
                          "(by node %d): not in topological order",
                          n->name, g->t[ti].name, p);
-      if (g->t[ti].ndim <= 0 && !(g->t[ti].is_const && g->t[ti].ndim == 0))
+      // Rank 0 is a scalar (a constant or a graph input such as Gemm's C).
+      if (g->t[ti].ndim < 0 || g->t[ti].ndim > PT_MAX_DIMS)
         return pt_errorf(err, "node '%s': input '%s' has no known shape",
                          n->name, g->t[ti].name);
     }

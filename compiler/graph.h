@@ -20,10 +20,15 @@
 typedef enum {
   PT_OP_CONV,        // Conv: in X, W, [B]; attrs conv
   PT_OP_FC,          // Gemm / MatMul with a constant operand: in X, W, [B]
-  PT_OP_MATMUL,      // MatMul of two activations (no weights; vector unit)
+  PT_OP_MATMUL,      // MatMul of two activations, or Gemm whose B is not
+                     // constant (then with trans_a/trans_b, alpha, beta
+                     // and an optional bias C): in A, B, [C]; no weights,
+                     // runs on the vector unit
   PT_OP_MAXPOOL,     // MaxPool: attrs conv (kernel, stride, pads, dilation)
   PT_OP_AVGPOOL,     // AveragePool: attrs conv + count_include_pad
-  PT_OP_GLOBALAVG,   // GlobalAveragePool
+  PT_OP_GLOBALAVG,   // GlobalAveragePool, or ReduceMean over all spatial
+                     // axes: output [N, C, 1 ...] or, from ReduceMean
+                     // with keepdims = 0, [N, C] (rank 2)
   PT_OP_GLOBALMAX,   // GlobalMaxPool
   PT_OP_ACT,         // a stand-alone activation (act, act_a, act_b)
   PT_OP_ADD,         // element-wise with broadcasting
@@ -37,6 +42,25 @@ typedef enum {
   PT_OP_PAD,         // attrs pads, pad_value (constant mode only)
   PT_OP_BATCHNORM,   // only until folded: in X, scale, B, mean, var; eps
   PT_OP_IDENTITY,    // Identity / Dropout (inference); removed by clean-up
+  PT_OP_LRN,         // LocalResponseNormalization across channels (axis 1):
+                     // attrs lrn_size, alpha, beta, lrn_bias. With the
+                     // window c - floor((size-1)/2) .. c + ceil((size-1)/2)
+                     // clipped to [0, C):
+                     //   y[c] = x[c] / (lrn_bias + alpha / size *
+                     //                  sum over the window of x^2)^beta
+                     // per (sample, pixel): a vector op on one pixel's
+                     // channel vector
+  PT_OP_SLICE,       // Slice of an activation, or one output of Split:
+                     // attrs slice_start/end/step for every axis, so that
+                     // output index i of axis a reads input index
+                     // slice_start[a] + i * slice_step[a]
+  PT_OP_SHUFFLE,     // channel shuffle of [N, C, spatial ...]: attrs group
+                     // g, C = g * m. It is Reshape [N, g, m, ...],
+                     // Transpose (0, 2, 1, 3 ...), Reshape [N, C, ...]:
+                     // input channel i * m + j (i < g, j < m) becomes
+                     // output channel j * g + i, i.e.
+                     //   out[o] = in[(o % g) * m + o / g]
+                     // per (sample, pixel): a permutation of the channels
   PT_OP_COUNT
 } pt_op;
 
@@ -73,12 +97,23 @@ typedef struct {
   int nspatial;
   int64_t kernel[3], stride[3], dilation[3];
   int64_t pad_begin[3], pad_end[3];
-  int64_t group;
+  int64_t group;            // also the groups of a channel shuffle
   bool count_include_pad;   // AveragePool
   bool ceil_mode;           // pooling output rounding
-  // Gemm.
+  // Gemm (and LRN: alpha, beta).
   bool trans_a, trans_b;
   float alpha, beta;
+  // LRN: the window of channels and the added constant.
+  int64_t lrn_size;
+  float lrn_bias;
+  // Slice, for every axis of the input (untouched axes: 0, dim, 1), as
+  // ONNX's rules resolve them: negative indices counted from the end and
+  // clamped to the axis; step != 0 (a step beyond the axis is stored as
+  // the axis length). step > 0: 0 <= start <= end <= dim; step < 0:
+  // -1 <= end <= start <= dim - 1. The output has, on axis a,
+  // max(0, ceil((end - start) / step)) elements.
+  int64_t slice_start[PT_MAX_DIMS], slice_end[PT_MAX_DIMS];
+  int64_t slice_step[PT_MAX_DIMS];
   // Concat, Softmax.
   int axis;
   bool softmax_legacy;      // opset < 13: coerce to 2D at axis
@@ -160,7 +195,8 @@ const char *pt_onnx_supported_ops(void);
 
 // ---- cleanup.c ----
 // Fold BatchNormalization into the preceding conv/fc, fuse activations into
-// their producer, drop Identity/Dropout and redundant reshapes.
+// their producer, drop Identity/Dropout and redundant reshapes, make
+// reshape-transpose-reshape channel shuffles one SHUFFLE node.
 int pt_graph_cleanup(pt_graph *g, pt_error *err);
 
 // ---- pimcomp_json.c ----

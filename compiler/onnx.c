@@ -251,8 +251,20 @@ static void init_attrs(pt_attrs *a) {
 
 // Append a pt_node with the given inputs and one float32 output of shape
 // dims. Every input must be float32. Returns the node index or -1.
+static int emit_out(loader *L, int k_out, const char *name, pt_op op,
+                    const int *ins, int nin, int nd, const int64_t *dims,
+                    const pt_attrs *a);
+
 static int emit(loader *L, pt_op op, const int *ins, int nin, int nd,
                 const int64_t *dims, const pt_attrs *a) {
+  return emit_out(L, 0, L->np->name, op, ins, nin, nd, dims, a);
+}
+
+// emit() for output k_out of the current node, as a node called name
+// (NULL or empty: "<op>_<index>").
+static int emit_out(loader *L, int k_out, const char *name, pt_op op,
+                    const int *ins, int nin, int nd, const int64_t *dims,
+                    const pt_attrs *a) {
   for (int k = 0; k < nin; k++) {
     if (ins[k] < 0)
       continue;
@@ -264,14 +276,14 @@ static int emit(loader *L, pt_op op, const int *ins, int nin, int nd,
   }
   if (nin > PT_MAX_IN)
     return fail(L, "has %d inputs, at most %d supported", nin, PT_MAX_IN);
-  int ni = pt_graph_add_node(L->g, L->np->name, L->nidx, op);
+  int ni = pt_graph_add_node(L->g, name, L->nidx, op);
   pt_node *n = &L->g->n[ni];
   if (a)
     n->a = *a;
   n->nin = nin;
   for (int k = 0; k < nin; k++)
     n->in[k] = ins[k];
-  int to = add_out(L, 0, PT_F32, nd, dims, false);
+  int to = add_out(L, k_out, PT_F32, nd, dims, false);
   if (to < 0)
     return -1;
   n = &L->g->n[ni];
@@ -383,6 +395,36 @@ static float half_to_float(uint16_t h) {
   return s ? -v : v;
 }
 
+// The float nearest to x among the float16 values (ties to even, with
+// subnormals; beyond the largest, 65504, infinity), held as a float.
+static float round_half(float x) {
+  if (isnan(x) || isinf(x))
+    return x;
+  double a = fabs((double)x);
+  if (a >= 65520.0) // halfway between 65504 and 2^16 rounds to infinity
+    return x < 0 ? -INFINITY : INFINITY;
+  int ex;
+  frexp(a, &ex); // a = m * 2^ex, m in [0.5, 1)
+  // The spacing of float16 values near a: 10 fraction bits, and no
+  // finer than 2^-24 (the subnormals).
+  int q = ex - 11 < -24 ? -24 : ex - 11;
+  double r = ldexp(rint(ldexp(a, -q)), q); // rint: ties to even
+  return (float)(x < 0 ? -r : r);
+}
+
+// The float nearest to x among the bfloat16 values (ties to even).
+static float round_bf16(float x) {
+  if (isnan(x))
+    return x;
+  uint32_t u;
+  memcpy(&u, &x, sizeof u);
+  u += 0x7fff + ((u >> 16) & 1);
+  u &= 0xffff0000u;
+  float f;
+  memcpy(&f, &u, sizeof f);
+  return f;
+}
+
 static float bf16_to_float(uint16_t h) {
   uint32_t u = (uint32_t)h << 16;
   float f;
@@ -411,8 +453,19 @@ static int elem_info(int32_t ty, pt_dtype *dt) {
   }
 }
 
+// A float64 value as the IR's float32; a finite value beyond float32's
+// range is an error naming the tensor (it would silently become inf).
+static int from_double(loader *L, const pt_tensor *t, double d, float *f) {
+  if (isfinite(d) && fabs(d) > FLT_MAX)
+    return fail(L, "tensor '%s': float64 value %g is beyond the float32 "
+                "range (values are held as float32)", t->name, d);
+  *f = (float)d;
+  return 0;
+}
+
 // Decode n little-endian elements of ONNX type ty from raw bytes.
-static void decode_raw(int32_t ty, const uint8_t *p, int64_t n, pt_tensor *t) {
+static int decode_raw(loader *L, int32_t ty, const uint8_t *p, int64_t n,
+                      pt_tensor *t) {
   pt_dtype dt;
   int sz = elem_info(ty, &dt);
   if (dt == PT_F32)
@@ -430,7 +483,8 @@ static void decode_raw(int32_t ty, const uint8_t *p, int64_t n, pt_tensor *t) {
     case ONNX__TENSOR_PROTO__DATA_TYPE__DOUBLE: {
       double d;
       memcpy(&d, &u, 8);
-      t->fdata[i] = (float)d;
+      if (from_double(L, t, d, &t->fdata[i]))
+        return -1;
       break;
     }
     case ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT16:
@@ -453,6 +507,7 @@ static void decode_raw(int32_t ty, const uint8_t *p, int64_t n, pt_tensor *t) {
       break;
     }
   }
+  return 0;
 }
 
 static int parse_i64(const char *s, int64_t *v) {
@@ -536,9 +591,9 @@ static int read_external(loader *L, const Onnx__TensorProto *tp, pt_tensor *t,
     return fail(L, "initializer '%s': cannot read %lld bytes at offset %lld "
                 "of '%s'", t->name, (long long)len, (long long)off, file);
   }
-  decode_raw(tp->data_type, buf, n, t);
+  int rc = decode_raw(L, tp->data_type, buf, n, t);
   free(buf);
-  return 0;
+  return rc;
 }
 
 // Fill the values of constant tensor t from tp.
@@ -553,8 +608,7 @@ static int tensor_values(loader *L, const Onnx__TensorProto *tp, pt_tensor *t,
     if ((int64_t)tp->raw_data.len != n * esize)
       return fail(L, "tensor '%s': raw_data has %zu bytes, its shape needs "
                   "%lld", t->name, tp->raw_data.len, (long long)(n * esize));
-    decode_raw(ty, tp->raw_data.data, n, t);
-    return 0;
+    return decode_raw(L, ty, tp->raw_data.data, n, t);
   }
   size_t have;
   switch (ty) {
@@ -578,7 +632,8 @@ static int tensor_values(loader *L, const Onnx__TensorProto *tp, pt_tensor *t,
       t->fdata[i] = tp->float_data[i];
       break;
     case ONNX__TENSOR_PROTO__DATA_TYPE__DOUBLE:
-      t->fdata[i] = (float)tp->double_data[i];
+      if (from_double(L, t, tp->double_data[i], &t->fdata[i]))
+        return -1;
       break;
     case ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT16:
       t->fdata[i] = half_to_float((uint16_t)tp->int32_data[i]);
@@ -831,6 +886,69 @@ static int global_pool(loader *L, pt_op op) {
 }
 
 static int op_gap(loader *L) { return global_pool(L, PT_OP_GLOBALAVG); }
+
+static int identity(loader *L);
+
+// ReduceMean over all spatial axes (2 ..) of an [N, C, ...] input is
+// global average pooling: a GLOBALAVG node whose output keeps the
+// ReduceMean's shape ([N, C] with keepdims = 0). Other axes are not
+// supported.
+static int op_reducemean(loader *L) {
+  if (need(L, 1, L->opset < 18 ? 1 : 2))
+    return -1;
+  pt_tensor *x = T(L, 0);
+  int64_t axes[PT_MAX_DIMS], keep, noop = 0;
+  int n = -1;
+  if (attr_i(L, "keepdims", 1, &keep))
+    return -1;
+  if (L->opset < 18) {
+    if (attr_ints(L, "axes", axes, PT_MAX_DIMS, &n))
+      return -1;
+  } else {
+    if (attr_i(L, "noop_with_empty_axes", 0, &noop))
+      return -1;
+    if (present(L, 1)) {
+      const int64_t *v;
+      int64_t cnt;
+      if (int_input(L, 1, "axes", &v, &cnt))
+        return -1;
+      if (cnt > PT_MAX_DIMS)
+        return fail(L, "too many axes (%lld)", (long long)cnt);
+      memcpy(axes, v, cnt * sizeof *v);
+      n = (int)cnt;
+    }
+  }
+  if (n <= 0 && noop)
+    return identity(L);
+  int nd = x->ndim;
+  bool red[PT_MAX_DIMS] = {false};
+  char list[128] = "all axes";
+  if (n > 0)
+    snprintf(list, sizeof list, "axes [");
+  for (int i = 0; i < n; i++) {
+    int a;
+    if (norm_axis(L, axes[i], nd, "axis", &a))
+      return -1;
+    red[a] = true;
+    appendf(list, sizeof list, "%s%d%s", i ? "," : "", a,
+            i == n - 1 ? "]" : "");
+  }
+  bool spatial = nd >= 3 && n > 0;
+  for (int a = 0; a < nd; a++)
+    spatial = spatial && red[a] == (a >= 2);
+  if (!spatial)
+    return fail(L, "ReduceMean over %s of '%s' (rank %d) is not "
+                "supported; only over all spatial axes (2 to the last, as "
+                "global average pooling)", list, x->name, nd);
+  int64_t dims[PT_MAX_DIMS];
+  int od = keep ? nd : 2;
+  for (int a = 0; a < od; a++)
+    dims[a] = a < 2 ? x->dims[a] : 1;
+  pt_attrs a;
+  init_attrs(&a);
+  a.nspatial = nd - 2 <= 3 ? nd - 2 : 3;
+  return emit(L, PT_OP_GLOBALAVG, L->in, 1, od, dims, &a) < 0 ? -1 : 0;
+}
 static int op_gmp(loader *L) { return global_pool(L, PT_OP_GLOBALMAX); }
 
 // Numpy broadcasting of two shapes.
@@ -1194,6 +1312,29 @@ static int op_concat(loader *L) {
   return 0;
 }
 
+static int op_lrn(loader *L) {
+  if (need(L, 1, 1))
+    return -1;
+  pt_tensor *x = T(L, 0);
+  if (x->ndim < 2)
+    return fail(L, "input '%s' has rank %d: no channel axis", x->name,
+                x->ndim);
+  pt_attrs a;
+  init_attrs(&a);
+  if (!attr(L, "size"))
+    return fail(L, "attribute 'size' is required");
+  if (attr_i(L, "size", 1, &a.lrn_size) ||
+      attr_f(L, "alpha", 1e-4f, &a.alpha) ||
+      attr_f(L, "beta", 0.75f, &a.beta) || attr_f(L, "bias", 1.0f, &a.lrn_bias))
+    return -1;
+  if (a.lrn_size < 1 || a.lrn_size > MAX_NUMEL)
+    return fail(L, "attribute 'size' = %lld must be positive",
+                (long long)a.lrn_size);
+  int64_t dims[PT_MAX_DIMS];
+  memcpy(dims, x->dims, sizeof dims);
+  return emit(L, PT_OP_LRN, L->in, 1, x->ndim, dims, &a) < 0 ? -1 : 0;
+}
+
 static int op_softmax(loader *L) {
   if (need(L, 1, 1))
     return -1;
@@ -1431,8 +1572,19 @@ static int op_dropout(loader *L) {
   memcpy(dims, T(L, 0)->dims, sizeof dims);
   if (identity(L))
     return -1;
-  if (L->np->n_output > 1 && L->np->output[1][0]) // mask: all true
-    return add_out(L, 1, PT_OTHER, nd, dims, true) < 0 ? -1 : 0;
+  if (L->np->n_output < 2 || !L->np->output[1][0])
+    return 0;
+  // The mask (bool, held as integers): all true at inference.
+  int to = add_out(L, 1, PT_I64, nd, dims, true);
+  if (to < 0)
+    return -1;
+  pt_tensor *m = &L->g->t[to];
+  int64_t n = pt_tensor_numel(m);
+  if (n <= MAX_FOLD) {
+    m->idata = pt_malloc((n ? n : 1) * sizeof *m->idata);
+    for (int64_t i = 0; i < n; i++)
+      m->idata[i] = 1;
+  }
   return 0;
 }
 
@@ -1642,6 +1794,9 @@ static int op_cast(loader *L) {
     return fail(L, "attribute 'to' = %lld: unsupported target type",
                 (long long)to_ty);
   pt_tensor *x = T(L, 0);
+  if (x->dtype == PT_OTHER)
+    return fail(L, "input '%s' is not numeric (a string or complex tensor); "
+                "Cast from it is not supported", x->name);
   if (!x->is_const) {
     if (dt == PT_F32 && x->dtype == PT_F32 &&
         to_ty == ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT)
@@ -1661,9 +1816,14 @@ static int op_cast(loader *L) {
     return 0;
   bool to_bool = to_ty == ONNX__TENSOR_PROTO__DATA_TYPE__BOOL;
   if (dt == PT_F32) {
+    // Values are held as float32; narrower targets round to their grid.
+    bool half = to_ty == ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT16;
+    bool bf16 = to_ty == ONNX__TENSOR_PROTO__DATA_TYPE__BFLOAT16;
     d->fdata = pt_malloc((n ? n : 1) * sizeof *d->fdata);
-    for (int64_t i = 0; i < n; i++)
-      d->fdata[i] = s->dtype == PT_F32 ? s->fdata[i] : (float)s->idata[i];
+    for (int64_t i = 0; i < n; i++) {
+      float f = s->dtype == PT_F32 ? s->fdata[i] : (float)s->idata[i];
+      d->fdata[i] = half ? round_half(f) : bf16 ? round_bf16(f) : f;
+    }
   } else {
     d->idata = pt_malloc((n ? n : 1) * sizeof *d->idata);
     for (int64_t i = 0; i < n; i++) {
@@ -1735,13 +1895,49 @@ static int op_constantofshape(loader *L) {
   return 0;
 }
 
+// Output k of the current node is the part of input 0 that starts at
+// start[a] and steps by step[a] along every axis a, dims[a] elements:
+// folded when the input is a constant, else a SLICE node called name.
+static int slice_out(loader *L, int k, const char *name, const int64_t *start,
+                     const int64_t *end, const int64_t *step,
+                     const int64_t *dims) {
+  pt_tensor *x = T(L, 0);
+  int nd = x->ndim;
+  int64_t n_out;
+  if (!numel_ok(dims, nd, &n_out))
+    return fail(L, "output shape is absurd");
+  if (!x->is_const) {
+    pt_attrs a;
+    init_attrs(&a);
+    for (int i = 0; i < nd; i++) {
+      a.slice_start[i] = start[i];
+      a.slice_end[i] = end[i];
+      a.slice_step[i] = step[i];
+    }
+    return emit_out(L, k, name, PT_OP_SLICE, L->in, 1, nd, dims, &a) < 0
+               ? -1 : 0;
+  }
+  int64_t *map = NULL;
+  if (has_vals(x) && n_out <= MAX_FOLD) {
+    int64_t strd[PT_MAX_DIMS], coef[PT_MAX_DIMS], base = 0;
+    strides_of(x, strd);
+    for (int i = 0; i < nd; i++) {
+      base += start[i] * strd[i];
+      coef[i] = step[i] * strd[i];
+    }
+    map = affine_map(nd, dims, base, coef);
+  }
+  int r = const_map(L, k, L->in[0], nd, dims, map);
+  free(map);
+  return r < 0 ? -1 : 0;
+}
+
 static int op_slice(loader *L) {
   int64_t st[PT_MAX_DIMS], en[PT_MAX_DIMS], ax[PT_MAX_DIMS], sp[PT_MAX_DIMS];
   int n;
   if (L->opset < 10) {
     int ne, na;
-    if (need(L, 1, 1) || fold_only(L) ||
-        attr_ints(L, "starts", st, PT_MAX_DIMS, &n) ||
+    if (need(L, 1, 1) || attr_ints(L, "starts", st, PT_MAX_DIMS, &n) ||
         attr_ints(L, "ends", en, PT_MAX_DIMS, &ne) ||
         attr_ints(L, "axes", ax, PT_MAX_DIMS, &na))
       return -1;
@@ -1754,7 +1950,7 @@ static int op_slice(loader *L) {
     for (int i = 0; i < n; i++)
       sp[i] = 1;
   } else {
-    if (need(L, 3, 5) || fold_only(L))
+    if (need(L, 3, 5))
       return -1;
     const int64_t *v[4] = {NULL, NULL, NULL, NULL};
     int64_t cnt[4] = {0, 0, 0, 0};
@@ -1777,16 +1973,25 @@ static int op_slice(loader *L) {
   }
   pt_tensor *x = T(L, 0);
   int nd = x->ndim;
-  int64_t dims[PT_MAX_DIMS], start[PT_MAX_DIMS], step[PT_MAX_DIMS];
+  int64_t dims[PT_MAX_DIMS], start[PT_MAX_DIMS], end[PT_MAX_DIMS];
+  int64_t step[PT_MAX_DIMS];
+  bool seen[PT_MAX_DIMS] = {false};
   for (int i = 0; i < nd; i++)
-    dims[i] = x->dims[i], start[i] = 0, step[i] = 1;
+    dims[i] = end[i] = x->dims[i], start[i] = 0, step[i] = 1;
   for (int i = 0; i < n; i++) {
     int a;
     if (norm_axis(L, ax[i], nd, "axis", &a))
       return -1;
+    if (seen[a])
+      return fail(L, "axis %d is repeated", a);
+    seen[a] = true;
     int64_t d = x->dims[a], s = st[i], e = en[i], k = sp[i];
     if (k == 0)
       return fail(L, "step of axis %d is 0", a);
+    // Large magnitudes (INT64_MAX for "to the end") are clamped first so
+    // that adding d cannot overflow.
+    s = s < -MAX_NUMEL ? -MAX_NUMEL : s > MAX_NUMEL ? MAX_NUMEL : s;
+    e = e < -MAX_NUMEL ? -MAX_NUMEL : e > MAX_NUMEL ? MAX_NUMEL : e;
     if (s < 0)
       s += d;
     if (e < 0)
@@ -1805,24 +2010,87 @@ static int op_slice(loader *L) {
       dims[a] = s > e ? (s - e - 1) / -k + 1 : 0;
     }
     start[a] = s;
+    end[a] = e;
     step[a] = k;
   }
-  int64_t *map = NULL, n_out;
-  if (!numel_ok(dims, nd, &n_out))
-    return fail(L, "output shape is absurd");
-  if (has_vals(x) && n_out <= MAX_FOLD) {
-    int64_t strd[PT_MAX_DIMS], coef[PT_MAX_DIMS], base = 0;
-    strides_of(x, strd);
-    for (int i = 0; i < nd; i++) {
-      base += start[i] * strd[i];
-      coef[i] = step[i] * strd[i];
+  return slice_out(L, 0, L->np->name, start, end, step, dims);
+}
+
+// Split along one axis, into the node's outputs: sizes from the 'split'
+// attribute (opset < 13) or input (13 on), else equal parts (opset 18:
+// 'num_outputs' parts of ceil(d / n), the last one smaller). Each output is
+// a SLICE node of its own, or a constant when the input is one.
+static int op_split(loader *L) {
+  if (need(L, 1, L->opset < 13 ? 1 : 2))
+    return -1;
+  pt_tensor *x = T(L, 0);
+  int64_t ax64;
+  int axis;
+  if (attr_i(L, "axis", 0, &ax64) || norm_axis(L, ax64, x->ndim, "axis", &axis))
+    return -1;
+  int nout = (int)L->np->n_output;
+  int64_t d = x->dims[axis];
+  int64_t *size = pt_calloc(nout, sizeof *size);
+  int64_t sum = 0;
+  int rc = 0;
+  if (L->opset < 13 ? attr(L, "split") != NULL : present(L, 1)) {
+    const int64_t *v;
+    int64_t cnt;
+    int64_t *av = pt_calloc(nout + 1, sizeof *av);
+    int na;
+    if (L->opset < 13) {
+      rc = attr_ints(L, "split", av, nout + 1, &na);
+      v = av, cnt = na;
+    } else {
+      rc = int_input(L, 1, "split", &v, &cnt);
     }
-    map = affine_map(nd, dims, base, coef);
+    if (!rc && cnt != nout)
+      rc = fail(L, "'split' has %lld sizes for %d outputs", (long long)cnt,
+                nout);
+    for (int k = 0; !rc && k < nout; k++) {
+      if (v[k] < 0 || v[k] > MAX_NUMEL)
+        rc = fail(L, "split size %lld of output %d is invalid",
+                  (long long)v[k], k);
+      size[k] = v[k];
+      sum += v[k];
+    }
+    free(av);
+    if (!rc && sum != d)
+      rc = fail(L, "split sizes add up to %lld, axis %d has %lld",
+                (long long)sum, axis, (long long)d);
+  } else {
+    int64_t parts = nout;
+    if (L->opset >= 18 && !rc)
+      rc = attr_i(L, "num_outputs", nout, &parts);
+    if (!rc && parts != nout)
+      rc = fail(L, "attribute 'num_outputs' = %lld, but the node has %d "
+                "outputs", (long long)parts, nout);
+    int64_t each = L->opset >= 18 ? pt_ceil_div(d, nout) : d / nout;
+    if (!rc && L->opset < 18 && d % nout)
+      rc = fail(L, "axis %d of '%s' (%lld) does not split into %d equal "
+                "parts", axis, x->name, (long long)d, nout);
+    for (int k = 0; !rc && k < nout; k++) {
+      size[k] = d - sum < each ? d - sum : each;
+      sum += size[k];
+    }
   }
-  int src = L->in[0];
-  int r = const_map(L, 0, src, nd, dims, map);
-  free(map);
-  return r < 0 ? -1 : 0;
+  int64_t start[PT_MAX_DIMS], end[PT_MAX_DIMS], step[PT_MAX_DIMS];
+  int64_t dims[PT_MAX_DIMS];
+  for (int i = 0; i < x->ndim; i++)
+    start[i] = 0, end[i] = dims[i] = x->dims[i], step[i] = 1;
+  int64_t off = 0;
+  for (int k = 0; !rc && k < nout; k++) {
+    start[axis] = off;
+    end[axis] = off + size[k];
+    dims[axis] = size[k];
+    off += size[k];
+    char name[300];
+    snprintf(name, sizeof name, "%s/out%d", L->nname, k);
+    rc = slice_out(L, k, nout > 1 ? name : L->np->name, start, end, step,
+                   dims);
+  }
+  free(size);
+  return rc;
 }
 
 // The dispatch table. The list in pt_onnx_supported_ops() names the same
@@ -1850,17 +2118,20 @@ static const struct {
     {"HardSigmoid", op_hardsigmoid},
     {"HardSwish", op_hardswish},
     {"Identity", op_identity},
+    {"LRN", op_lrn},
     {"LeakyRelu", op_leakyrelu},
     {"MatMul", op_matmul},
     {"MaxPool", op_maxpool},
     {"Mul", op_mul},
     {"Pad", op_pad},
+    {"ReduceMean", op_reducemean},
     {"Relu", op_relu},
     {"Reshape", op_reshape},
     {"Shape", op_shape},
     {"Sigmoid", op_sigmoid},
     {"Slice", op_slice},
     {"Softmax", op_softmax},
+    {"Split", op_split},
     {"Squeeze", op_squeeze},
     {"Sub", op_sub},
     {"Tanh", op_tanh},
@@ -1872,8 +2143,9 @@ const char *pt_onnx_supported_ops(void) {
   return "Add, AveragePool, BatchNormalization, Cast, Clip, Concat, Constant, "
          "ConstantOfShape, Conv, Div, Dropout, Flatten, Gather, Gemm, "
          "GlobalAveragePool, GlobalMaxPool, HardSigmoid, HardSwish, Identity, "
-         "LeakyRelu, MatMul, MaxPool, Mul, Pad, Relu, Reshape, Shape, "
-         "Sigmoid, Slice, Softmax, Squeeze, Sub, Tanh, Transpose, Unsqueeze";
+         "LRN, LeakyRelu, MatMul, MaxPool, Mul, Pad, ReduceMean, Relu, "
+         "Reshape, Shape, Sigmoid, Slice, Softmax, Split, Squeeze, Sub, Tanh, "
+         "Transpose, Unsqueeze";
 }
 
 // ---- the graph ----
@@ -1901,7 +2173,8 @@ static int read_node(loader *L, const Onnx__NodeProto *np, int idx) {
                 pt_onnx_supported_ops());
   if (np->n_output < 1 || !np->output[0][0])
     return fail(L, "has no output");
-  if (np->n_output > PT_MAX_OUT)
+  // Split makes a node per output; every other op makes one node.
+  if (np->n_output > PT_MAX_OUT && strcmp(op, "Split"))
     return fail(L, "has %zu outputs, at most %d supported", np->n_output,
                 PT_MAX_OUT);
   L->nin = (int)np->n_input;

@@ -29,12 +29,16 @@
 //                              other consumer (folded: no weights to change);
 //                              otherwise a batchnorm node
 //   OP_DROPOUT                 dropped (identity at inference)
-//   OP_SHUFFLE                 channel shuffle: reshape [N, g, C/g, H, W],
-//                              transpose (0 2 1 3 4), reshape [N, C, H, W]
+//   OP_SHUFFLE                 shuffle with group = split_factor (what
+//                              reshape [N, g, C/g, H, W], transpose
+//                              (0 2 1 3 4), reshape [N, C, H, W] computes)
 //   OP_PAD                     pad (constant)
+//   OP_LRN                     lrn; the seed writes no parameters: optional
+//                              param local_size/size, alpha, beta, k/bias,
+//                              by default Caffe's 5, 1e-4, 0.75, 1
 //
-// Not supported: OP_LRN (the IR has no such op), OP_TRANSPOSE (the format
-// does not record the permutation), OP_MATMUL, OP_SHAPE, OP_GATHER.
+// Not supported: OP_TRANSPOSE (the format does not record the
+// permutation), OP_MATMUL, OP_SHAPE, OP_GATHER.
 //
 // Entries are put in topological order first (the seed writes them so, but
 // nothing requires it). Every output shape is then computed from the inputs
@@ -727,6 +731,50 @@ static int op_bn(loader *L, const cJSON *j) {
   return 0;
 }
 
+// Local response normalisation across channels. The seed's files carry
+// no parameters for it; an optional "param" may give local_size (or
+// size), alpha, beta and k (or bias). The defaults are those of every
+// Caffe model the seed's LRN entries come from (AlexNet, CaffeNet,
+// GoogLeNet, R-CNN): local_size 5, alpha 1e-4, beta 0.75, k 1.
+static int op_lrn(loader *L, const cJSON *j) {
+  const pt_tensor *x = input(L, 0);
+  if (x->ndim < 2)
+    return fail(L, "input '%s' has rank %d: no channel axis", x->name,
+                x->ndim);
+  if (check_out(L, x->dims, x->ndim, "local response norm (same shape)"))
+    return -1;
+  const cJSON *p = cJSON_GetObjectItemCaseSensitive(j, "param");
+  if (p && !cJSON_IsObject(p))
+    return fail(L, "field 'param' must be an object");
+  int64_t size;
+  double alpha, beta, k;
+  const char *size_key =
+      p && cJSON_GetObjectItemCaseSensitive(p, "size") ? "size" : "local_size";
+  const char *k_key =
+      p && cJSON_GetObjectItemCaseSensitive(p, "bias") ? "bias" : "k";
+  if (get_int(L, p, "param", size_key, false, 5, &size) ||
+      get_num(L, p, "param", "alpha", false, 1e-4, &alpha) ||
+      get_num(L, p, "param", "beta", false, 0.75, &beta) ||
+      get_num(L, p, "param", k_key, false, 1.0, &k))
+    return -1;
+  if (size < 1)
+    return fail(L, "param %s = %lld must be positive", size_key,
+                (long long)size);
+  int64_t dims[PT_MAX_DIMS];
+  int nd = x->ndim;
+  memcpy(dims, x->dims, nd * sizeof *dims);
+  int in[1], t;
+  inputs(L, in);
+  int ni = emit(L, NULL, PT_OP_LRN, in, 1, dims, nd, &t);
+  pt_attrs *a = &L->g->n[ni].a;
+  a->lrn_size = size;
+  a->alpha = (float)alpha;
+  a->beta = (float)beta;
+  a->lrn_bias = (float)k;
+  produce(L, t);
+  return 0;
+}
+
 static int op_shuffle(loader *L, const cJSON *j) {
   const cJSON *p = get_param(L, j);
   if (!p || need_rank(L, 0, 4, "N, C, H, W"))
@@ -746,19 +794,11 @@ static int op_shuffle(loader *L, const cJSON *j) {
   int64_t od[4] = {n, c, h, w};
   if (check_out(L, od, 4, "channel shuffle (same shape)"))
     return -1;
-  char name[512];
-  int in[1], t1, t2, t3;
+  int in[1], t;
   inputs(L, in);
-  int64_t d5[5] = {n, g, c / g, h, w};
-  snprintf(name, sizeof name, "%s/split", cur_name(L));
-  emit(L, name, PT_OP_RESHAPE, in, 1, d5, 5, &t1);
-  int64_t d5t[5] = {n, c / g, g, h, w};
-  snprintf(name, sizeof name, "%s/transpose", cur_name(L));
-  int ni = emit(L, name, PT_OP_TRANSPOSE, &t1, 1, d5t, 5, &t2);
-  static const int perm[5] = {0, 2, 1, 3, 4};
-  memcpy(L->g->n[ni].a.perm, perm, sizeof perm);
-  emit(L, NULL, PT_OP_RESHAPE, &t2, 1, od, 4, &t3);
-  produce(L, t3);
+  int ni = emit(L, NULL, PT_OP_SHUFFLE, in, 1, od, 4, &t);
+  L->g->n[ni].a.group = g;
+  produce(L, t);
   return 0;
 }
 
@@ -821,6 +861,7 @@ static const struct {
     {"OP_BN", 1, 1, op_bn},
     {"OP_DROPOUT", 1, 1, op_dropout},
     {"OP_SHUFFLE", 1, 1, op_shuffle},
+    {"OP_LRN", 1, 1, op_lrn},
     {"OP_PAD", 1, 1, op_pad},
 };
 #define NOPS ((int)(sizeof ops / sizeof ops[0]))

@@ -324,6 +324,10 @@ static int run_global_pool(const pt_graph *g, const pt_node *n,
                      xt->name, xt->ndim);
   int64_t planes = xt->dims[0] * xt->dims[1];
   int64_t sz = prod(xt->dims, 2, xt->ndim);
+  // The output is [N, C, 1 ...] or [N, C] (ReduceMean, keepdims = 0).
+  if (pt_tensor_numel(&g->t[n->out[0]]) != planes)
+    return node_fail(err, n, "output '%s' does not hold one value per "
+                     "channel of '%s'", g->t[n->out[0]].name, xt->name);
   for (int64_t pl = 0; pl < planes; pl++) {
     const float *xp = in[0] + pl * sz;
     double m = -INFINITY, sum = 0;
@@ -665,6 +669,101 @@ static int run_batchnorm(const pt_graph *g, const pt_node *n,
   return 0;
 }
 
+// Local response normalisation across channels: per sample and pixel,
+// x[c] / (bias + alpha / size * sum of x[c']^2 over the window around
+// c)^beta, the window c - floor((size-1)/2) .. c + ceil((size-1)/2)
+// clipped to the channels there are.
+static int run_lrn(const pt_graph *g, const pt_node *n,
+                   const float *const *in, float *out, pt_error *err) {
+  const pt_tensor *X = &g->t[n->in[0]];
+  int64_t size = n->a.lrn_size;
+  if (X->ndim < 2 || size < 1)
+    return node_fail(err, n, "needs an input of rank >= 2 and a positive "
+                     "size (has rank %d, size %lld)", X->ndim,
+                     (long long)size);
+  int64_t N = X->dims[0], C = X->dims[1], sz = prod(X->dims, 2, X->ndim);
+  int64_t before = (size - 1) / 2, after = size - 1 - before;
+  double *sq = pt_malloc((size_t)(sz > 0 ? sz : 1) * sizeof *sq);
+  for (int64_t b = 0; b < N; b++)
+    for (int64_t c = 0; c < C; c++) {
+      int64_t lo = c - before < 0 ? 0 : c - before;
+      int64_t hi = c + after > C - 1 ? C - 1 : c + after;
+      for (int64_t i = 0; i < sz; i++)
+        sq[i] = 0;
+      for (int64_t k = lo; k <= hi; k++) {
+        const float *xk = in[0] + (b * C + k) * sz;
+        for (int64_t i = 0; i < sz; i++)
+          sq[i] += (double)xk[i] * xk[i];
+      }
+      const float *x = in[0] + (b * C + c) * sz;
+      float *y = out + (b * C + c) * sz;
+      for (int64_t i = 0; i < sz; i++)
+        y[i] = (float)(x[i] / pow(n->a.lrn_bias + n->a.alpha / (double)size *
+                                                      sq[i], n->a.beta));
+    }
+  free(sq);
+  return 0;
+}
+
+// Strided part of the input: output index i of axis a reads input index
+// slice_start[a] + i * slice_step[a].
+static int run_slice(const pt_graph *g, const pt_node *n,
+                     const float *const *in, float *out, pt_error *err) {
+  const pt_tensor *X = &g->t[n->in[0]], *O = &g->t[n->out[0]];
+  int nd = O->ndim;
+  if (X->ndim != nd)
+    return node_fail(err, n, "input and output ranks differ");
+  const int64_t *st = n->a.slice_start, *sp = n->a.slice_step;
+  for (int a = 0; a < nd; a++) {
+    int64_t last = st[a] + (O->dims[a] - 1) * sp[a];
+    if (O->dims[a] > 0 && (sp[a] == 0 || st[a] < 0 || st[a] >= X->dims[a] ||
+                           last < 0 || last >= X->dims[a]))
+      return node_fail(err, n, "axis %d: start %lld, step %lld and %lld "
+                       "elements leave input '%s' (%lld)", a,
+                       (long long)st[a], (long long)sp[a],
+                       (long long)O->dims[a], X->name, (long long)X->dims[a]);
+  }
+  int64_t total = pt_tensor_numel(O);
+  if (total == 0)
+    return 0;
+  if (nd == 0) {
+    out[0] = in[0][0];
+    return 0;
+  }
+  int64_t xs[PT_MAX_DIMS], idx[PT_MAX_DIMS] = {0};
+  strides(nd, X->dims, xs);
+  int64_t inner = O->dims[nd - 1], is = sp[nd - 1] * xs[nd - 1];
+  float *o = out;
+  do {
+    const float *x = in[0] + st[nd - 1] * xs[nd - 1];
+    for (int a = 0; a + 1 < nd; a++)
+      x += (st[a] + idx[a] * sp[a]) * xs[a];
+    for (int64_t i = 0; i < inner; i++)
+      o[i] = x[i * is];
+    o += inner;
+  } while (nd > 1 && next_index(idx, O->dims, nd - 1));
+  return 0;
+}
+
+// Channel shuffle with g groups of m channels: out[o] = in[(o % g) * m
+// + o / g], whole planes at a time.
+static int run_shuffle(const pt_graph *g, const pt_node *n,
+                       const float *const *in, float *out, pt_error *err) {
+  const pt_tensor *X = &g->t[n->in[0]], *O = &g->t[n->out[0]];
+  int64_t grp = n->a.group;
+  if (X->ndim < 2 || grp < 1 || X->dims[1] % grp ||
+      pt_tensor_numel(X) != pt_tensor_numel(O))
+    return node_fail(err, n, "group %lld does not divide the channels of "
+                     "'%s' (rank %d)", (long long)grp, X->name, X->ndim);
+  int64_t N = X->dims[0], C = X->dims[1], m = C / grp;
+  int64_t sz = prod(X->dims, 2, X->ndim);
+  for (int64_t b = 0; b < N; b++)
+    for (int64_t o = 0; o < C; o++)
+      memcpy(out + (b * C + o) * sz, in[0] + (b * C + (o % grp) * m + o / grp)
+             * sz, (size_t)sz * sizeof *out);
+  return 0;
+}
+
 static int run_copy(const pt_graph *g, const pt_node *n,
                     const float *const *in, float *out, pt_error *err) {
   const pt_tensor *X = &g->t[n->in[0]], *O = &g->t[n->out[0]];
@@ -704,6 +803,9 @@ static const struct {
     [PT_OP_PAD] = {run_pad, 1},
     [PT_OP_BATCHNORM] = {run_batchnorm, 5},
     [PT_OP_IDENTITY] = {run_copy, 1},
+    [PT_OP_LRN] = {run_lrn, 1},
+    [PT_OP_SLICE] = {run_slice, 1},
+    [PT_OP_SHUFFLE] = {run_shuffle, 1},
 };
 
 pt_ref *pt_ref_new(const pt_graph *g, bool keep_all) {

@@ -263,6 +263,123 @@ static void test_identity_and_fusion(void **state) {
   pt_graph_free(g);
 }
 
+static void test_cast_rounding(void **state) {
+  pt_graph *g = load_raw("cast_round.onnx");
+  assert_int_equal(g->nn, 0); // both casts fold
+  const float *h = g->t[pt_graph_find_tensor(g, "h")].fdata;
+  const float *b = g->t[pt_graph_find_tensor(g, "b")].fdata;
+  assert_non_null(h);
+  assert_non_null(b);
+  // float16 near 0.48 has a spacing of 2^-12: 0.48033667 * 4096 =
+  // 1967.46 -> 1967 / 4096. 65519 rounds down to the largest, 65504;
+  // 65520, halfway to 2^16, rounds to even: infinity. 1e-8 is below half
+  // the smallest subnormal (2^-24 = 5.96e-8): 0; 3e-8 just above: 2^-24.
+  assert_true(h[0] == 1967.0f / 4096);
+  assert_true(h[1] == 65504.0f);
+  assert_true(isinf(h[2]) && h[2] > 0);
+  assert_true(h[3] == 0.0f);
+  assert_true(h[4] == ldexpf(1, -24));
+  assert_true(h[5] == -2.5f);
+  // bfloat16 keeps 8 significant bits: 0.48033667 * 512 = 245.93 -> 246
+  // / 512; 65519 and 65520 (spacing 256 above 2^15) round up to 2^16.
+  assert_true(b[0] == 246.0f / 512);
+  assert_true(b[1] == 65536.0f);
+  assert_true(b[2] == 65536.0f);
+  assert_true(b[5] == -2.5f);
+  pt_graph_free(g);
+}
+
+static void test_slice_split(void **state) {
+  pt_graph *g = load_raw("slice_split.onnx");
+  // sl: axis 1 from 5 down to -100 + 6 -> clamped to -1 (before index 0),
+  // step -2: indices 5, 3, 1; axis 3 from 1 to 4 step 2: 1, 3.
+  assert_dims(g, "sl", 4, D(1), D(3), D(4), D(2));
+  const pt_node *sl = node_named(g, "sl");
+  assert_int_equal(sl->op, PT_OP_SLICE);
+  assert_int_equal(sl->nin, 1);
+  static const int64_t st[4] = {0, 5, 0, 1}, en[4] = {1, -1, 4, 4},
+                       sp[4] = {1, -2, 1, 2};
+  for (int a = 0; a < 4; a++) {
+    assert_int_equal(sl->a.slice_start[a], st[a]);
+    assert_int_equal(sl->a.slice_end[a], en[a]);
+    assert_int_equal(sl->a.slice_step[a], sp[a]);
+  }
+  // six: one SLICE per output, channel k of x.
+  for (int k = 0; k < 6; k++) {
+    char name[32];
+    snprintf(name, sizeof name, "six/out%d", k);
+    const pt_node *p = node_named(g, name);
+    assert_int_equal(p->op, PT_OP_SLICE);
+    assert_int_equal(p->a.slice_start[1], k);
+    assert_int_equal(p->a.slice_end[1], k + 1);
+    snprintf(name, sizeof name, "s%d", k);
+    assert_dims(g, name, 4, D(1), D(1), D(4), D(5));
+  }
+  assert_dims(g, "rev", 4, D(1), D(6), D(4), D(5));
+  // two: sizes 1 and 3 along axis 2.
+  assert_dims(g, "a", 4, D(1), D(6), D(1), D(5));
+  assert_dims(g, "b", 4, D(1), D(6), D(3), D(5));
+  assert_int_equal(node_named(g, "two/out1")->a.slice_start[2], 1);
+  pt_graph_free(g);
+}
+
+static void test_reduce_mean(void **state) {
+  pt_graph *g = load("reduce_mean.onnx");
+  // Both are global average pooling; keepdims 0 gives [N, C].
+  assert_int_equal(g->nn, 2);
+  assert_int_equal(node_named(g, "mean")->op, PT_OP_GLOBALAVG);
+  assert_int_equal(node_named(g, "mean_keep")->op, PT_OP_GLOBALAVG);
+  assert_dims(g, "m", 2, D(1), D(3));
+  assert_dims(g, "k", 4, D(1), D(3), D(1), D(1));
+  int64_t chw[3];
+  assert_int_equal(pt_tensor_chw(&g->t[pt_graph_find_tensor(g, "m")], chw), 0);
+  assert_int_equal(chw[0], 3);
+  pt_graph_free(g);
+  expect_error(MODELS "reduce_mean_channels.onnx", "node 'chmean' (ReduceMean)",
+               "axes [1]", "not supported", NULL);
+}
+
+static void test_shuffle(void **state) {
+  pt_graph *g = load("shuffle.onnx");
+  // conv, the first shuffle as one node; the second stays three nodes,
+  // as its transposed tensor is also a graph output.
+  assert_int_equal(g->nn, 5);
+  const pt_node *s = node_named(g, "shuffle_a");
+  assert_int_equal(s->op, PT_OP_SHUFFLE);
+  assert_int_equal(s->a.group, 3);
+  assert_int_equal(s->in[0], node_named(g, "conv")->out[0]);
+  assert_dims(g, "y", 4, D(1), D(6), D(3), D(4));
+  assert_int_equal(node_named(g, "swap_b")->op, PT_OP_TRANSPOSE);
+  assert_int_equal(node_named(g, "shuffle_b")->op, PT_OP_RESHAPE);
+  assert_int_equal(pt_graph_check(g, NULL), 0);
+  pt_graph_free(g);
+}
+
+// torchvision's ShuffleNetV2 x1.0: channel split (Slice), shuffle
+// (Reshape/Transpose/Reshape) and x.mean([2, 3]) at the end.
+static void test_shufflenet_v2(void **state) {
+  pt_graph *g = load("../../../configs/workloads/shufflenet_v2_x1_0.onnx");
+  int cnt[PT_OP_COUNT] = {0};
+  for (int i = 0; i < g->nn; i++)
+    cnt[g->n[i].op]++;
+  // 16 blocks, each ending in a shuffle with 2 groups; the 13 blocks of
+  // stride 1 split their input in two halves (2 slices each).
+  assert_int_equal(cnt[PT_OP_TRANSPOSE], 0);
+  assert_int_equal(cnt[PT_OP_RESHAPE], 0);
+  assert_int_equal(cnt[PT_OP_SHUFFLE], 16);
+  assert_int_equal(cnt[PT_OP_SLICE], 26);
+  assert_int_equal(cnt[PT_OP_CONV], 56);
+  assert_int_equal(cnt[PT_OP_CONCAT], 16);
+  assert_int_equal(cnt[PT_OP_GLOBALAVG], 1);
+  assert_int_equal(cnt[PT_OP_FC], 1);
+  assert_int_equal(g->nn, 117);
+  for (int i = 0; i < g->nn; i++)
+    if (g->n[i].op == PT_OP_SHUFFLE)
+      assert_int_equal(g->n[i].a.group, 2);
+  assert_dims(g, "output", 2, D(1), D(1000));
+  pt_graph_free(g);
+}
+
 static void test_external_data(void **state) {
   char notice[256] = "x";
   pt_error err = {{0}};
@@ -378,6 +495,10 @@ static void test_bad_models(void **state) {
   expect_error(MODELS "negative_dim.onnx", "graph input 'x'", "absurd", NULL);
   expect_error(MODELS "huge_dims.onnx", "graph input 'x'", "absurd", NULL);
   expect_error(MODELS "int8_input.onnx", "node 'r8'", "not float32", NULL);
+  expect_error(MODELS "cast_string.onnx", "node 'parse' (Cast)", "'s'",
+               "not numeric", NULL);
+  expect_error(MODELS "double_range.onnx", "tensor 'big'", "1e+200",
+               "float32 range", NULL);
   expect_error(MODELS "ext_escape.onnx", "initializer 'w'",
                "inside the model's directory", NULL);
   expect_error(MODELS "ext_negative.onnx", "initializer 'w'", "offset '-8'",
@@ -395,6 +516,11 @@ int main(void) {
       cmocka_unit_test(test_bn_structure_only),
       cmocka_unit_test(test_reshape_chain),
       cmocka_unit_test(test_identity_and_fusion),
+      cmocka_unit_test(test_cast_rounding),
+      cmocka_unit_test(test_slice_split),
+      cmocka_unit_test(test_reduce_mean),
+      cmocka_unit_test(test_shuffle),
+      cmocka_unit_test(test_shufflenet_v2),
       cmocka_unit_test(test_external_data),
       cmocka_unit_test(test_bad_files),
       cmocka_unit_test(test_mutations),

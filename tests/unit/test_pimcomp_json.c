@@ -160,8 +160,8 @@ static void test_eltwise_add(void **state) {
 
 static void test_concat_unsorted(void **state) {
   pt_graph *g = load_ok(DATA "concat_unsorted.json");
-  // c1, c2, cat, then the shuffle as reshape, transpose, reshape.
-  assert_int_equal(g->nn, 6);
+  // c1, c2, cat, then the shuffle.
+  assert_int_equal(g->nn, 4);
   assert_string_equal(g->n[0].name, "c1");
   assert_string_equal(g->n[1].name, "c2");
   const pt_node *cat = &g->n[2];
@@ -172,16 +172,31 @@ static void test_concat_unsorted(void **state) {
   assert_string_equal(in_t(g, cat, 0)->name, "c1");
   assert_string_equal(in_t(g, cat, 1)->name, "c2");
   assert_dims(out_t(g, cat), 4, 1, 6, 4, 4);
-  assert_int_equal(g->n[3].op, PT_OP_RESHAPE);
-  assert_dims(out_t(g, &g->n[3]), 5, 1, 2, 3, 4, 4);
-  assert_int_equal(g->n[4].op, PT_OP_TRANSPOSE);
-  assert_int_equal(g->n[4].a.perm[1], 2);
-  assert_int_equal(g->n[4].a.perm[2], 1);
-  assert_dims(out_t(g, &g->n[4]), 5, 1, 3, 2, 4, 4);
-  assert_int_equal(g->n[5].op, PT_OP_RESHAPE);
-  assert_string_equal(g->n[5].name, "shuf");
-  assert_dims(out_t(g, &g->n[5]), 4, 1, 6, 4, 4);
-  assert_int_equal(g->n[5].src_index, 4);
+  const pt_node *sh = &g->n[3];
+  assert_int_equal(sh->op, PT_OP_SHUFFLE);
+  assert_string_equal(sh->name, "shuf");
+  assert_int_equal(sh->a.group, 2); // split_factor
+  assert_int_equal(sh->in[0], cat->out[0]);
+  assert_dims(out_t(g, sh), 4, 1, 6, 4, 4);
+  assert_int_equal(sh->src_index, 4);
+  pt_graph_free(g);
+}
+
+static void test_lrn(void **state) {
+  pt_graph *g = load_ok(DATA "lrn.json");
+  assert_int_equal(g->nn, 2);
+  // Without a param: Caffe's defaults.
+  const pt_node *a = node(g, "norm1");
+  assert_int_equal(a->op, PT_OP_LRN);
+  assert_int_equal(a->a.lrn_size, 5);
+  assert_true(a->a.alpha == 1e-4f && a->a.beta == 0.75f);
+  assert_true(a->a.lrn_bias == 1.0f);
+  assert_dims(out_t(g, a), 4, 1, 8, 6, 6);
+  const pt_node *b = node(g, "norm2");
+  assert_int_equal(b->a.lrn_size, 3);
+  assert_true(b->a.alpha == 2e-4f && b->a.beta == 0.5f);
+  assert_true(b->a.lrn_bias == 2.0f);
+  assert_int_equal(b->in[0], a->out[0]);
   pt_graph_free(g);
 }
 
@@ -225,8 +240,8 @@ static void expect_error(const char *file, ...) {
 }
 
 static void test_errors(void **state) {
-  expect_error(DATA "bad_unknown_op.json", "node 'norm1'",
-               "unsupported operation 'OP_LRN'",
+  expect_error(DATA "bad_unknown_op.json", "node 'mm1'",
+               "unsupported operation 'OP_MATMUL'",
                "supported: OP_INPUT, OP_CONV, OP_FC", NULL);
   expect_error(DATA "bad_provider.json", "node 'conv1'",
                "provider_index[0] names no node", NULL);
@@ -288,14 +303,8 @@ static void test_shared_models(void **state) {
     snprintf(path, sizeof path, "%s/%s", dir, names[i]);
     pt_error err = {{0}};
     pt_graph *g = pt_pimcomp_load(path, &err);
-    if (!g) {
-      print_message("%-20s not loaded: %s\n", names[i], err.msg);
-      // The one operation left out on purpose: local response norm.
-      if (!strstr(err.msg, "unsupported operation 'OP_LRN'"))
-        fail_msg("%s", err.msg);
-      free(names[i]);
-      continue;
-    }
+    if (!g)
+      fail_msg("%s", err.msg);
     int widx[1024];
     int nw = g->nn <= 1024 ? pt_graph_weight_layers(g, widx) : -1;
     int64_t macs = graph_macs(g);
@@ -312,7 +321,7 @@ static void test_shared_models(void **state) {
     free(names[i]);
   }
   assert_true(saw_resnet18);
-  assert_true(loaded >= 8);
+  assert_int_equal(loaded, n); // every model, the LRN ones too
 }
 
 int main(void) {
@@ -321,6 +330,7 @@ int main(void) {
       cmocka_unit_test(test_grouped_conv),
       cmocka_unit_test(test_eltwise_add),
       cmocka_unit_test(test_concat_unsorted),
+      cmocka_unit_test(test_lrn),
       cmocka_unit_test(test_pool_ceil),
       cmocka_unit_test(test_errors),
       cmocka_unit_test(test_shared_models),

@@ -153,6 +153,97 @@ def identity_fuse():
          "identity_fuse.onnx")
 
 
+def cast_round():
+    """Casts of a constant to float16 and bfloat16: the folded values are
+    rounded to those types (ties to even), kept as float32."""
+    v = np.array([0.48033667, 65519.0, 65520.0, 1e-8, 3e-8, -2.5], np.float32)
+    nodes = [
+        helper.make_node("Cast", ["v"], ["h"], name="to_half",
+                         to=TensorProto.FLOAT16),
+        helper.make_node("Cast", ["v"], ["b"], name="to_bf16",
+                         to=TensorProto.BFLOAT16),
+    ]
+    save(model(nodes, [], [vi("h", None, TensorProto.FLOAT16),
+                           vi("b", None, TensorProto.BFLOAT16)], [t("v", v)]),
+         "cast_round.onnx")
+    strings = helper.make_tensor("s", TensorProto.STRING, [2], [b"1.5", b"x"])
+    save(model([helper.make_node("Cast", ["s"], ["y"], name="parse",
+                                 to=TensorProto.FLOAT)],
+               [], [vi("y", None)], [strings]), "cast_string.onnx")
+    big = t("big", np.array([1.0, 1e200], np.float64))
+    save(model([helper.make_node("Identity", ["big"], ["y"], name="id")],
+               [], [vi("y", None, TensorProto.DOUBLE)], [big]),
+         "double_range.onnx")
+
+
+def slice_split():
+    """Slice of an activation with negative indices and steps; Split into
+    six equal parts (more outputs than a node holds) put back in reverse
+    order; Split with sizes given as an input."""
+    I64 = TensorProto.INT64
+    nodes = [
+        helper.make_node("Slice", ["x", "st", "en", "ax", "sp"], ["sl"],
+                         name="sl"),
+        helper.make_node("Split", ["x"], ["s%d" % i for i in range(6)],
+                         name="six", axis=1),
+        helper.make_node("Concat", ["s%d" % i for i in reversed(range(6))],
+                         ["rev"], name="rev", axis=1),
+        helper.make_node("Split", ["x", "sizes"], ["a", "b"], name="two",
+                         axis=2),
+    ]
+    inits = [helper.make_tensor("st", I64, [2], [5, 1]),
+             helper.make_tensor("en", I64, [2], [-100, 4]),
+             helper.make_tensor("ax", I64, [2], [1, -1]),
+             helper.make_tensor("sp", I64, [2], [-2, 2]),
+             helper.make_tensor("sizes", I64, [2], [1, 3])]
+    save(model(nodes, [vi("x", [1, 6, 4, 5])],
+               [vi("sl", None), vi("rev", None), vi("b", None)], inits),
+         "slice_split.onnx")
+
+
+def reduce_mean():
+    """ReduceMean over the spatial axes, as torchvision's ShuffleNetV2 ends
+    (x.mean([2, 3])), with and without keepdims; and one over channels,
+    which is not supported."""
+    nodes = [
+        helper.make_node("ReduceMean", ["x"], ["m"], name="mean", axes=[2, 3],
+                         keepdims=0),
+        helper.make_node("ReduceMean", ["x"], ["k"], name="mean_keep",
+                         axes=[-1, -2]),
+    ]
+    save(model(nodes, [vi("x", [1, 3, 4, 5])], [vi("m", None), vi("k", None)]),
+         "reduce_mean.onnx")
+    save(model([helper.make_node("ReduceMean", ["x"], ["y"], name="chmean",
+                                 axes=[1])],
+               [vi("x", [1, 3, 4, 5])], [vi("y", None)]),
+         "reduce_mean_channels.onnx")
+
+
+def shuffle():
+    """Channel shuffles as torchvision's ShuffleNetV2 writes them: Reshape
+    [N, g, C/g, H, W], Transpose (0, 2, 1, 3, 4), Reshape [N, C, H, W].
+    The first (g = 3, after a conv) becomes one SHUFFLE node; the second
+    (g = 2) does not, as its transposed tensor is also a graph output."""
+    w = np.random.default_rng(7).standard_normal((6, 2, 3, 3)).astype(np.float32)
+    I64 = TensorProto.INT64
+    nodes = [
+        helper.make_node("Conv", ["x", "w"], ["c"], name="conv", pads=[1, 1, 1, 1]),
+        helper.make_node("Reshape", ["c", "s5a"], ["r5a"], name="split_a"),
+        helper.make_node("Transpose", ["r5a"], ["t5a"], name="swap_a",
+                         perm=[0, 2, 1, 3, 4]),
+        helper.make_node("Reshape", ["t5a", "s4"], ["y"], name="shuffle_a"),
+        helper.make_node("Reshape", ["y", "s5b"], ["r5b"], name="split_b"),
+        helper.make_node("Transpose", ["r5b"], ["t5b"], name="swap_b",
+                         perm=[0, 2, 1, 3, 4]),
+        helper.make_node("Reshape", ["t5b", "s4"], ["z"], name="shuffle_b"),
+    ]
+    inits = [t("w", w), helper.make_tensor("s5a", I64, [5], [1, 3, 2, 3, 4]),
+             helper.make_tensor("s5b", I64, [5], [1, 2, 3, 3, 4]),
+             helper.make_tensor("s4", I64, [4], [1, 6, 3, 4])]
+    save(model(nodes, [vi("x", [1, 2, 3, 4])],
+               [vi("z", None), vi("t5b", None)], inits), "shuffle.onnx")
+
+
 def bad_models():
     save(model([helper.make_node("Erf", ["x"], ["y"], name="my_erf")],
                [vi("x", [1, 4])], [vi("y", None)]), "unsupported_op.onnx")
@@ -234,6 +325,10 @@ if __name__ == "__main__":
     bn_fold()
     reshape_chain()
     identity_fuse()
+    cast_round()
+    slice_split()
+    reduce_mean()
+    shuffle()
     bad_models()
     hostile_external()
     torch_cnn()
