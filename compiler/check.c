@@ -316,6 +316,63 @@ static int check_finals(const pt_program *p, const pt_graph *g,
   return rc;
 }
 
+// Global memory: tensors laid out at different bases must not overlap
+// (views share their root's base).
+typedef struct {
+  int64_t base, end;
+  int t;
+} region;
+
+static int cmp_region(const void *x, const void *y) {
+  const region *a = x, *b = y;
+  return (a->base > b->base) - (a->base < b->base);
+}
+
+static int check_global_layout(const pt_program *p, const pt_graph *g,
+                               pt_error *err) {
+  region *r = pt_malloc((g->nt + 1) * sizeof *r);
+  int n = 0, rc = 0;
+  for (int t = 0; t < g->nt; t++) {
+    const pt_gview *v = &p->gt[t];
+    if (v->base < 0)
+      continue;
+    const pt_tensor *x = &g->t[t];
+    int64_t chw[3];
+    if (x->is_const || pt_tensor_chw(x, chw)) {
+      int64_t numel = pt_tensor_numel(x);
+      if (!x->is_const && x->ndim && x->dims[0] > 0)
+        numel /= x->dims[0];
+      chw[0] = numel, chw[1] = chw[2] = 1;
+    }
+    int64_t npix = chw[1] * chw[2];
+    int64_t end = v->base + ((npix - 1) * v->pixel_stride + v->channel_off +
+                             chw[0]) * p->elem_bytes;
+    if (end > p->global_bytes) {
+      rc = pt_errorf(err, "global memory: tensor '%s' ends at %lld, beyond "
+                     "the %lld bytes laid out", x->name, (long long)end,
+                     (long long)p->global_bytes);
+      break;
+    }
+    r[n++] = (region){v->base, end, t};
+  }
+  qsort(r, n, sizeof *r, cmp_region);
+  // Merge equal bases (views), then neighbours must not overlap.
+  for (int i = 0, j; i < n && !rc; i = j) {
+    int64_t end = r[i].end;
+    int who = r[i].t;
+    for (j = i + 1; j < n && r[j].base == r[i].base; j++)
+      if (r[j].end > end)
+        end = r[j].end, who = r[j].t;
+    if (j < n && end > r[j].base)
+      rc = pt_errorf(err, "global memory: tensor '%s' [%lld, %lld) overlaps "
+                     "tensor '%s' at %lld", g->t[who].name,
+                     (long long)r[i].base, (long long)end,
+                     g->t[r[j].t].name, (long long)r[j].base);
+  }
+  free(r);
+  return rc;
+}
+
 int pt_prog_check(const pt_program *p, const pt_graph *g,
                   pt_check_report *rep, pt_error *err) {
   checker k = {.p = p, .g = g, .err = err};
@@ -358,6 +415,8 @@ int pt_prog_check(const pt_program *p, const pt_graph *g,
       memset(k.global + p->gt[t].base, 1, n * p->elem_bytes);
     }
   int rc = check_overlaps(p, err);
+  if (!rc)
+    rc = check_global_layout(p, g, err);
   // Run: each core as far as it goes, round robin, until all are done or
   // none can move.
   for (bool moved = true; !rc && moved;) {

@@ -273,9 +273,12 @@ static bool is_graph_output(const pt_graph *g, int t) {
   return false;
 }
 
+// Elements of one sample of an activation; all of a constant (a bias of
+// shape [O] has no batch dimension).
 static int64_t per_sample(const pt_tensor *t) {
-  return t->ndim > 0 && t->dims[0] > 0 ? pt_tensor_numel(t) / t->dims[0]
-                                       : pt_tensor_numel(t);
+  if (t->is_const || t->ndim == 0 || t->dims[0] <= 0)
+    return pt_tensor_numel(t);
+  return pt_tensor_numel(t) / t->dims[0];
 }
 
 // A reshape is free when it only flattens (to [N, F]) or keeps C, H, W:
