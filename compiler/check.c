@@ -284,7 +284,8 @@ static int check_finals(const pt_program *p, const pt_graph *g,
   int rc = 0;
   for (int i = 0; i < g->nn; i++) {
     pt_op op = g->n[i].op;
-    if (op == PT_OP_RESHAPE || op == PT_OP_CONCAT || op == PT_OP_IDENTITY)
+    if (op == PT_OP_RESHAPE || op == PT_OP_CONCAT || op == PT_OP_IDENTITY ||
+        op == PT_OP_SLICE)
       continue;
     int64_t chw[3];
     const pt_tensor *x = &g->t[g->n[i].out[0]];
@@ -456,7 +457,8 @@ int pt_prog_check(const pt_program *p, const pt_graph *g,
   for (int t = 0; t < g->nt && !rc; t++) {
     const pt_tensor *x = &g->t[t];
     const pt_gview *v = &p->gt[t];
-    if (!produced[t] || v->base < 0 || g->n[x->producer].op == PT_OP_RESHAPE)
+    if (!produced[t] || v->base < 0 || g->n[x->producer].op == PT_OP_RESHAPE ||
+        g->n[x->producer].op == PT_OP_SLICE)
       continue;
     if (p->mode == PT_MODE_LL && !stored_t[t])
       continue;

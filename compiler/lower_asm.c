@@ -19,21 +19,23 @@ static void print_inst(FILE *f, const pt_program *p, const pt_graph *g,
   case PT_I_VEC:
     fprintf(f, "vec   %s dst=%u src1=%u", pt_vop_names[i->vop], i->dst,
             i->src1);
-    if (i->vop <= PT_V_MAX)
+    if (pt_vop_binary(i->vop))
       fprintf(f, " src2=%u%s", i->src2, i->flags & PT_IF_BCAST ? "(bcast)" : "");
     fprintf(f, " len=%d/%dB", i->len, i->len * eb);
-    if (i->vop == PT_V_SCALE || i->vop == PT_V_LEAKYRELU)
-      fprintf(f, " imm=%g", i->imm);
-    if (i->vop == PT_V_CLIP || i->vop == PT_V_HARDSIGMOID)
-      fprintf(f, " imm=%g imm2=%g", i->imm, i->imm2);
+    if (i->vop == PT_V_WINSUM)
+      fprintf(f, " window=%d", i->len2);
+    if (pt_vop_nimm(i->vop) >= 1)
+      fprintf(f, " imm=%.9g", i->imm);
+    if (pt_vop_nimm(i->vop) >= 2)
+      fprintf(f, " imm2=%.9g", i->imm2);
     break;
   case PT_I_COPY:
     fprintf(f, "copy  dst=%u src=%u len=%d/%dB", i->dst, i->src1, i->len,
             i->len * eb);
     break;
   case PT_I_WRITE:
-    fprintf(f, "write dst=%u len=%d/%dB imm=%g", i->dst, i->len, i->len * eb,
-            i->imm);
+    fprintf(f, "write dst=%u len=%d/%dB imm=%.9g", i->dst, i->len,
+            i->len * eb, i->imm);
     break;
   case PT_I_LOAD:
     fprintf(f, "load  dst=%u src=g%u len=%d/%dB", i->dst, i->src1, i->len,
@@ -54,6 +56,8 @@ static void print_inst(FILE *f, const pt_program *p, const pt_graph *g,
   default:
     break;
   }
+  if (i->flags & PT_IF_FINAL)
+    fprintf(f, " final=%d", i->arg);
   if (i->node >= 0)
     fprintf(f, "  ; %s", g->n[i->node].name);
 }
@@ -90,8 +94,10 @@ int pt_lower_asm(const pt_program *p, const pt_graph *g, const char *dir,
       remove(tmp);
       return pt_errorf(err, "%s: write failed", tmp);
     }
-    if (rename(tmp, path))
+    if (rename(tmp, path)) {
       rc = pt_errorf(err, "%s: cannot rename: %s", path, strerror(errno));
+      remove(tmp);
+    }
   }
   return rc;
 }

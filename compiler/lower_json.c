@@ -4,6 +4,7 @@
 #include "program.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -22,6 +23,14 @@ static void json_string(FILE *f, const char *s) {
   fputc('"', f);
 }
 
+// A float member; JSON has no NaN or infinity, so those are strings.
+static void json_number(FILE *f, const char *key, float v) {
+  if (isfinite(v))
+    fprintf(f, ",\"%s\":%.9g", key, v);
+  else
+    fprintf(f, ",\"%s\":\"%s\"", key, isnan(v) ? "nan" : v > 0 ? "inf" : "-inf");
+}
+
 static void print_inst(FILE *f, const pt_program *p, const pt_graph *g,
                        const pt_inst *i) {
   int eb = p->elem_bytes;
@@ -33,15 +42,24 @@ static void print_inst(FILE *f, const pt_program *p, const pt_graph *g,
             i->len, i->len * eb, i->len2, i->len2 * eb);
     break;
   case PT_I_VEC:
-    fprintf(f, ",\"vop\":\"%s\",\"dst\":%u,\"src1\":%u,\"src2\":%u,"
-            "\"len\":%d,\"bytes\":%d,\"imm\":%g,\"imm2\":%g", pt_vop_names[i->vop],
-            i->dst, i->src1, i->src2, i->len, i->len * eb, i->imm, i->imm2);
+    fprintf(f, ",\"vop\":\"%s\",\"dst\":%u,\"src1\":%u", pt_vop_names[i->vop],
+            i->dst, i->src1);
+    if (pt_vop_binary(i->vop))
+      fprintf(f, ",\"src2\":%u", i->src2);
+    fprintf(f, ",\"len\":%d,\"bytes\":%d", i->len, i->len * eb);
+    if (i->vop == PT_V_WINSUM)
+      fprintf(f, ",\"window\":%d", i->len2);
+    if (pt_vop_nimm(i->vop) >= 1)
+      json_number(f, "imm", i->imm);
+    if (pt_vop_nimm(i->vop) >= 2)
+      json_number(f, "imm2", i->imm2);
     if (i->flags & PT_IF_BCAST)
       fprintf(f, ",\"broadcast\":true");
     break;
   case PT_I_WRITE:
-    fprintf(f, ",\"dst\":%u,\"len\":%d,\"bytes\":%d,\"imm\":%g", i->dst,
-            i->len, i->len * eb, i->imm);
+    fprintf(f, ",\"dst\":%u,\"len\":%d,\"bytes\":%d", i->dst, i->len,
+            i->len * eb);
+    json_number(f, "imm", i->imm);
     break;
   case PT_I_SEND:
     fprintf(f, ",\"core\":%d,\"src\":%u,\"len\":%d,\"bytes\":%d", i->arg,
@@ -56,6 +74,8 @@ static void print_inst(FILE *f, const pt_program *p, const pt_graph *g,
             i->src1, i->len, i->len * eb);
     break;
   }
+  if (i->flags & PT_IF_FINAL)
+    fprintf(f, ",\"final\":%d", i->arg);
   if (i->node >= 0) {
     fprintf(f, ",\"node\":");
     json_string(f, g->n[i->node].name);

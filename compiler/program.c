@@ -15,7 +15,20 @@ const char *pt_iop_names[PT_I_COUNT] = {"mvm",   "vec",   "copy", "write",
 const char *pt_vop_names[PT_V_COUNT] = {
     "add",  "sub",  "mul",        "div",         "max",       "scale",
     "relu", "clip", "leakyrelu",  "sigmoid",     "tanh",      "hardsigmoid",
-    "hardswish", "softmax"};
+    "hardswish", "softmax", "adds", "pow", "winsum"};
+
+bool pt_vop_binary(pt_vop op) { return op <= PT_V_MAX; }
+
+int pt_vop_nimm(pt_vop op) {
+  switch (op) {
+  case PT_V_SCALE: case PT_V_LEAKYRELU: case PT_V_ADDS: case PT_V_POW:
+    return 1;
+  case PT_V_CLIP: case PT_V_HARDSIGMOID:
+    return 2;
+  default:
+    return 0;
+  }
+}
 
 pt_program *pt_prog_new(const pt_map_ctx *c, const pt_mapping *m) {
   pt_program *p = pt_calloc(1, sizeof *p);
@@ -315,6 +328,13 @@ int pt_prog_layout_global(pt_program *p, const pt_graph *g, pt_error *err) {
                        "memory; only flatten-like reshapes are supported by "
                        "the scheduler", n->name);
       parent[n->out[0]] = n->in[0];
+    } else if (n->op == PT_OP_SLICE && n->a.slice_step[1] == 1 &&
+               n->a.slice_start[1] >= 0) {
+      // A channel slice (other slices are refused by the schedulers):
+      // its input's pixels, from channel start on.
+      parent[n->out[0]] = n->in[0];
+      off[n->out[0]] = (int)n->a.slice_start[1];
+      in_concat[n->out[0]] = true;
     } else if (n->op == PT_OP_CONCAT && n->a.axis == 1) {
       int c0 = 0;
       for (int j = 0; j < n->nin; j++) {
@@ -323,7 +343,8 @@ int pt_prog_layout_global(pt_program *p, const pt_graph *g, pt_error *err) {
         pt_tensor_chw(&g->t[t], chw);
         if (g->t[t].producer >= 0 && !g->t[t].is_const &&
             consumers(g, t, &only) == 1 && !is_graph_output(g, t) &&
-            parent[t] < 0 && g->n[g->t[t].producer].op != PT_OP_RESHAPE) {
+            parent[t] < 0 && g->n[g->t[t].producer].op != PT_OP_RESHAPE &&
+            g->n[g->t[t].producer].op != PT_OP_SLICE) {
           parent[t] = n->out[0];
           off[t] = c0;
           in_concat[t] = true;

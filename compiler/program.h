@@ -34,6 +34,10 @@ typedef enum {
   PT_V_HARDSIGMOID, // dst = clip(imm * src1 + imm2, 0, 1)
   PT_V_HARDSWISH,
   PT_V_SOFTMAX,    // dst = softmax(src1[0..len))
+  PT_V_ADDS,       // dst = src1 + imm
+  PT_V_POW,        // dst = src1 ^ imm
+  PT_V_WINSUM,     // dst[c] = sum of src1[c - (len2-1)/2 .. c + len2/2]
+                   // (clipped to [0, len)): a sliding window of len2
   PT_V_COUNT
 } pt_vop;
 
@@ -112,6 +116,10 @@ typedef struct {
 
 extern const char *pt_iop_names[PT_I_COUNT];
 extern const char *pt_vop_names[PT_V_COUNT];
+// Operands of a vector op: reads src2 too; how many of imm, imm2 it uses;
+// whether len2 is its window.
+bool pt_vop_binary(pt_vop op);
+int pt_vop_nimm(pt_vop op);
 
 pt_program *pt_prog_new(const pt_map_ctx *c, const pt_mapping *m);
 void pt_prog_free(pt_program *p);

@@ -139,6 +139,48 @@ void sc_act(sched *h, int core, const pt_node *n, int node, uint32_t buf,
   i->imm = n->act_a, i->imm2 = n->act_b;
 }
 
+void sc_lrn(sched *h, int core, int node, uint32_t dst, uint32_t src,
+            int32_t len) {
+  const pt_node *n = &h->g->n[node];
+  uint32_t sq = pt_prog_alloc(h->p, core, (int64_t)len * h->eb, node);
+  sc_vec(h, core, node, PT_V_MUL, sq, src, src, len);
+  pt_inst *w = sc_emit(h, core, PT_I_VEC, node);
+  w->vop = PT_V_WINSUM, w->dst = dst, w->src1 = sq, w->len = len;
+  w->len2 = (int32_t)n->a.lrn_size;
+  pt_prog_release(h->p, core, sq);
+  pt_inst *a = sc_emit(h, core, PT_I_VEC, node);
+  a->vop = PT_V_SCALE, a->dst = dst, a->src1 = dst, a->len = len;
+  a->imm = n->a.alpha / (float)n->a.lrn_size;
+  pt_inst *b = sc_emit(h, core, PT_I_VEC, node);
+  b->vop = PT_V_ADDS, b->dst = dst, b->src1 = dst, b->len = len;
+  b->imm = n->a.lrn_bias;
+  pt_inst *c = sc_emit(h, core, PT_I_VEC, node);
+  c->vop = PT_V_POW, c->dst = dst, c->src1 = dst, c->len = len;
+  c->imm = -n->a.beta;
+  sc_vec(h, core, node, PT_V_MUL, dst, dst, src, len);
+}
+
+void sc_shuffle(sched *h, int core, int node, uint32_t dst, uint32_t src,
+                int32_t len) {
+  // Output channel j*g + i is input channel i*m + j (m = len / g).
+  int32_t g = (int32_t)h->g->n[node].a.group, m = len / g;
+  for (int32_t o = 0; o < len; o++)
+    sc_copy(h, core, node, dst + (uint32_t)(o * h->eb),
+            src + (uint32_t)(((o % g) * m + o / g) * h->eb), 1);
+}
+
+bool sc_channel_slice(const pt_graph *g, const pt_node *n) {
+  const pt_tensor *x = &g->t[n->in[0]];
+  if (n->op != PT_OP_SLICE || x->ndim < 2)
+    return false;
+  for (int a = 0; a < x->ndim; a++) {
+    bool whole = n->a.slice_start[a] == 0 && n->a.slice_end[a] == x->dims[a];
+    if (n->a.slice_step[a] != 1 || (a != 1 && !whole))
+      return false;
+  }
+  return true;
+}
+
 uint32_t sc_transfer(sched *h, int node, int from, uint32_t src, int to,
                      int32_t len) {
   uint32_t dst = pt_prog_alloc(h->p, to, (int64_t)len * h->eb, node);

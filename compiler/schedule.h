@@ -76,6 +76,16 @@ void sc_vec(sched *h, int core, int node, pt_vop op, uint32_t dst,
             uint32_t a, uint32_t b, int32_t len);
 void sc_act(sched *h, int core, const pt_node *n, int node, uint32_t buf,
             int32_t len);
+// dst = LRN(src) over len channels (node's attributes), through vector
+// primitives: x*x, a sliding window sum, * alpha/size, + bias, ^ -beta,
+// * x. dst must not overlap src.
+void sc_lrn(sched *h, int core, int node, uint32_t dst, uint32_t src,
+            int32_t len);
+// dst = the channel shuffle of src (node's groups): len one-element copies.
+void sc_shuffle(sched *h, int core, int node, uint32_t dst, uint32_t src,
+                int32_t len);
+// Is node a slice of channels only (axis 1, step 1)?
+bool sc_channel_slice(const pt_graph *g, const pt_node *n);
 // A transfer: send on `from`, recv on `to` into a fresh buffer (returned).
 uint32_t sc_transfer(sched *h, int node, int from, uint32_t src, int to,
                      int32_t len);

@@ -350,6 +350,31 @@ static int pad(ht *h, int node) {
   return 0;
 }
 
+// Per-pixel vector work that reads one input pixel: shuffle, LRN.
+static void per_pixel(ht *h, int node) {
+  const pt_node *n = &h->g->n[node];
+  dims3 out = dims_of(h->g, n->out[0]);
+  int64_t npix = out.h * out.w;
+  int32_t len = (int32_t)out.c;
+  for (int64_t i = 0; i < npix; i++) {
+    int core = pixel_core(h, i, npix);
+    int64_t y = i / out.w, x = i % out.w;
+    uint32_t a = pt_prog_alloc(h->p, core, (int64_t)len * h->eb, node);
+    uint32_t b = pt_prog_alloc(h->p, core, (int64_t)len * h->eb, node);
+    sc_load(h, core, node, a, sc_gaddr(h, n->in[0], y, x, 0), len);
+    if (n->op == PT_OP_SHUFFLE)
+      sc_shuffle(h, core, node, b, a, len);
+    else
+      sc_lrn(h, core, node, b, a, len);
+    sc_act(h, core, n, node, b, len);
+    emit_store(h, core, node, sc_gaddr(h, n->out[0], y, x, 0), b, len,
+               (int32_t)i);
+    pt_prog_release(h->p, core, b);
+    pt_prog_release(h->p, core, a);
+  }
+  next_layer_cores(h, npix);
+}
+
 static int vector_layer(ht *h, int node) {
   const pt_node *n = &h->g->n[node];
   switch (n->op) {
@@ -374,9 +399,18 @@ static int vector_layer(ht *h, int node) {
     return softmax(h, node);
   case PT_OP_PAD:
     return pad(h, node);
+  case PT_OP_SHUFFLE:
+  case PT_OP_LRN:
+    per_pixel(h, node);
+    return 0;
   case PT_OP_RESHAPE:
   case PT_OP_IDENTITY:
     return 0; // aliases: no data moves
+  case PT_OP_SLICE:
+    if (sc_channel_slice(h->g, n))
+      return 0; // a view of its input's channels
+    return pt_errorf(h->err, "node '%s': slicing other than a range of "
+                     "channels is not supported by the scheduler", n->name);
   default:
     return pt_errorf(h->err, "node '%s': %s is not supported by the "
                      "scheduler yet", n->name, pt_op_names[n->op]);

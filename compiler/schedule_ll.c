@@ -91,7 +91,8 @@ static bool is_view(const pt_graph *g, int t) {
     return false;
   pt_op op = g->n[p].op;
   return op == PT_OP_RESHAPE || op == PT_OP_IDENTITY ||
-         (op == PT_OP_CONCAT && g->n[p].a.axis == 1);
+         (op == PT_OP_CONCAT && g->n[p].a.axis == 1) ||
+         sc_channel_slice(g, &g->n[p]);
 }
 
 static void push_seg(ll *s, int t, int64_t pix, int64_t c0, int64_t n) {
@@ -123,6 +124,10 @@ static void resolve(ll *s, int t, int64_t pix, int64_t c0, int64_t n) {
       }
       at += chw[0];
     }
+    return;
+  }
+  if (nd->op == PT_OP_SLICE) { // channels start.. of the input
+    resolve(s, nd->in[0], pix, c0 + nd->a.slice_start[1], n);
     return;
   }
   // Reshape: element f of the flat HWC order of this tensor is element f
@@ -589,7 +594,8 @@ static int vector_pixel(ll *s, vtask *v, int64_t p, int core) {
       sc->imm = 1.0f / (float)(div > 0 ? div : 1);
     }
   } else if (n->op == PT_OP_ACT || n->op == PT_OP_SOFTMAX ||
-             n->op == PT_OP_PAD) {
+             n->op == PT_OP_PAD || n->op == PT_OP_SHUFFLE ||
+             n->op == PT_OP_LRN) {
     s->nsegs = 0;
     int64_t in[3];
     sc_dims(h->g, n->in[0], in);
@@ -609,6 +615,10 @@ static int vector_pixel(ll *s, vtask *v, int64_t p, int core) {
     uint32_t src = operand_buffer(s, core, v->node, 0, s->nsegs, len, &tmp);
     if (n->op == PT_OP_SOFTMAX)
       sc_vec(h, core, v->node, PT_V_SOFTMAX, buf, src, 0, len);
+    else if (n->op == PT_OP_SHUFFLE)
+      sc_shuffle(h, core, v->node, buf, src, len);
+    else if (n->op == PT_OP_LRN)
+      sc_lrn(h, core, v->node, buf, src, len);
     else {
       pt_inst *c = sc_emit(h, core, PT_I_COPY, v->node);
       c->dst = buf, c->src1 = src, c->len = len;
@@ -816,8 +826,14 @@ static int check_supported(const pt_graph *g, pt_error *err) {
     case PT_OP_GLOBALAVG: case PT_OP_GLOBALMAX: case PT_OP_ACT:
     case PT_OP_ADD: case PT_OP_SUB: case PT_OP_MUL: case PT_OP_DIV:
     case PT_OP_SOFTMAX: case PT_OP_PAD: case PT_OP_RESHAPE:
-    case PT_OP_IDENTITY:
+    case PT_OP_IDENTITY: case PT_OP_SHUFFLE: case PT_OP_LRN:
       break;
+    case PT_OP_SLICE:
+      if (sc_channel_slice(g, n))
+        break;
+      return pt_errorf(err, "node '%s': slicing other than a range of "
+                       "channels is not supported by the low-latency "
+                       "scheduler", n->name);
     case PT_OP_CONCAT:
       if (n->a.axis == 1)
         break;
