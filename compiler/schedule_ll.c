@@ -29,6 +29,7 @@
 // them to the tensors they are made of.
 #include "schedule.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,7 +41,8 @@ typedef struct {
   int32_t uses;       // reads still to come, plus sends still to emit
   int64_t stamp;      // last counting pass that touched it (dedup)
   int64_t next;       // next holder of the same pixel, -1
-  uint32_t addr;
+  uint32_t addr;      // buffer holding channels [lo, hi) of the pixel
+  int32_t lo, hi;     // the channels this core reads (all, on the producer)
   bool present;
 } holder;
 
@@ -51,6 +53,7 @@ typedef struct {
   bool real;          // holds data (not a reshape/concat view, not input)
   bool store;         // stored to global memory when produced
   int64_t alive;      // produced pixels still held on some core
+  int64_t made;       // pixels produced so far
   int64_t limit;      // flow control: most pixels alive before the
                       // producer waits (its readers' window rows)
 } tensor_state;
@@ -76,7 +79,8 @@ typedef struct {
   xfer *q;
   int64_t nq, capq;
   int64_t stamp;
-  bool throttle;      // flow control on (off for a round when stalled)
+  int allow;          // flow control: the one tensor whose producer may
+                      // run past its limit (-1: none), to break a stall
   seg *segs;          // scratch for resolve
   int64_t nsegs, capsegs;
   int *vcore;         // vector node pixel -> core (scratch per node)
@@ -162,7 +166,8 @@ static holder *get_holder(ll *s, int t, int64_t pix, int core) {
     s->caphd = s->caphd ? 2 * s->caphd : 1024;
     s->hd = pt_realloc(s->hd, s->caphd * sizeof *s->hd);
   }
-  s->hd[s->nhd] = (holder){core, 0, -1, s->ts[t].head[pix], 0, false};
+  s->hd[s->nhd] = (holder){core, 0, -1, s->ts[t].head[pix], 0,
+                            INT32_MAX, 0, false};
   s->ts[t].head[pix] = s->nhd;
   return &s->hd[s->nhd++];
 }
@@ -175,6 +180,10 @@ static void count_uses(ll *s, int core) {
     if (!s->ts[x->t].real)
       continue;
     holder *h = get_holder(s, x->t, x->pix, core);
+    if (x->c0 < h->lo)
+      h->lo = x->c0;
+    if (x->c0 + x->n > h->hi)
+      h->hi = x->c0 + x->n;
     if (h->stamp != s->stamp) {
       h->stamp = s->stamp;
       h->uses++;
@@ -231,7 +240,8 @@ static void gather(ll *s, int core, int node, uint32_t dst) {
     const seg *x = &s->segs[i];
     if (s->ts[x->t].real) {
       const holder *hd = find_holder(s, x->t, x->pix, core);
-      sc_copy(h, core, node, dst, hd->addr + (uint32_t)(x->c0 * h->eb), x->n);
+      sc_copy(h, core, node, dst,
+              hd->addr + (uint32_t)((x->c0 - hd->lo) * h->eb), x->n);
     } else {
       int64_t chw[3];
       sc_dims(h->g, x->t, chw);
@@ -253,8 +263,10 @@ static void flush(ll *s) {
     holder *src = find_holder(s, x->t, x->pix, x->from);
     holder *dst = find_holder(s, x->t, x->pix, x->to);
     int node = h->g->t[x->t].producer;
-    dst->addr = sc_transfer(h, node, x->from, src->addr, x->to,
-                            (int32_t)s->ts[x->t].chans);
+    // Only the channels the receiver reads travel.
+    dst->addr = sc_transfer(h, node, x->from,
+                            src->addr + (uint32_t)((dst->lo - src->lo) * h->eb),
+                            x->to, dst->hi - dst->lo);
     dst->present = true;
     drop_use(s, x->t, x->pix, src);
   }
@@ -297,8 +309,10 @@ static void produced(ll *s, int t, int64_t pix, int core, uint32_t buf) {
   }
   holder *own = get_holder(s, t, pix, core);
   own->addr = buf;
+  own->lo = 0, own->hi = (int32_t)s->ts[t].chans;
   own->present = true;
   s->ts[t].alive++;
+  s->ts[t].made++;
   s->ts[t].owner[pix] = core;
   int sends = 0;
   for (int64_t i = s->ts[t].head[pix]; i >= 0; i = s->hd[i].next)
@@ -406,7 +420,7 @@ static void weight_done(sched *h, wl *w, int64_t key, int core,
 // need, so that a fast layer does not fill the local memories with pixels
 // that a slower one will read much later.
 static bool backlogged(const ll *s, int t) {
-  return s->throttle && s->ts[t].alive > s->ts[t].limit;
+  return t != s->allow && s->ts[t].alive > s->ts[t].limit;
 }
 
 // Issue the next window of replica rep if it is ready. True if issued.
@@ -458,6 +472,22 @@ static void operand_segments(ll *s, const pt_node *n, int j, int64_t p) {
 
 static bool is_pool(pt_op op) {
   return op == PT_OP_MAXPOOL || op == PT_OP_AVGPOOL;
+}
+
+// Global pooling, or a pooling whose one window is the whole unpadded map
+// (a 7x7 average over a 7x7 map): reduced pixel by pixel as they arrive
+// instead of waiting for the whole map on one core.
+static bool is_global_node(const pt_graph *g, const pt_node *n) {
+  if (n->op == PT_OP_GLOBALAVG || n->op == PT_OP_GLOBALMAX)
+    return true;
+  if (!is_pool(n->op) || n->a.nspatial != 2)
+    return false;
+  int64_t in[3], out[3];
+  sc_dims(g, n->in[0], in);
+  sc_dims(g, n->out[0], out);
+  return out[1] == 1 && out[2] == 1 && n->a.kernel[0] == in[1] &&
+         n->a.kernel[1] == in[2] && !n->a.pad_begin[0] && !n->a.pad_begin[1] &&
+         n->a.dilation[0] <= 1 && n->a.dilation[1] <= 1;
 }
 
 // The window of pooling output pixel p: calls back with each input pixel
@@ -523,9 +553,10 @@ static uint32_t operand_buffer(ll *s, int core, int node, int64_t from,
                                int64_t to, int64_t len, bool *tmp) {
   sched *h = s->h;
   const seg *x = &s->segs[from];
-  if (to - from == 1 && s->ts[x->t].real && x->c0 == 0 && x->n == len) {
+  if (to - from == 1 && s->ts[x->t].real && x->n == len) {
+    const holder *hd = find_holder(s, x->t, x->pix, core);
     *tmp = false;
-    return find_holder(s, x->t, x->pix, core)->addr;
+    return hd->addr + (uint32_t)((x->c0 - hd->lo) * h->eb);
   }
   uint32_t buf = pt_prog_alloc(h->p, core, len * h->eb, node);
   seg *all = s->segs;
@@ -675,7 +706,7 @@ static bool try_global(ll *s, vtask *v) {
   bool tmp;
   uint32_t src = operand_buffer(s, v->gp_core, v->node, 0, s->nsegs, in[0],
                                 &tmp);
-  bool avg = n->op == PT_OP_GLOBALAVG;
+  bool avg = n->op == PT_OP_GLOBALAVG || n->op == PT_OP_AVGPOOL;
   if (v->gp_in == 0) {
     v->gp_acc = pt_prog_alloc(h->p, v->gp_core, in[0] * h->eb, v->node);
     pt_inst *c = sc_emit(h, v->gp_core, PT_I_COPY, v->node);
@@ -701,14 +732,11 @@ static bool try_global(ll *s, vtask *v) {
   return true;
 }
 
-static bool is_global(pt_op op) {
-  return op == PT_OP_GLOBALAVG || op == PT_OP_GLOBALMAX;
-}
 
 // Issue the next pixel of a vector node if ready. 1 issued, 0 not, -1 err.
 static int try_vector(ll *s, vtask *v) {
   const pt_node *n = &s->h->g->n[v->node];
-  if (is_global(n->op))
+  if (is_global_node(s->h->g, n))
     return try_global(s, v);
   if (v->next >= v->npix)
     return 0;
@@ -745,13 +773,13 @@ static void count_all(ll *s, wtask *wt, int *layer_of, vtask *vt,
           count_uses(s, cores[c]);
         }
       }
-    } else if (vt[i].npix && !is_global(n->op)) {
+    } else if (vt[i].npix && !is_global_node(g, n)) {
       for (int64_t p = 0; p < vt[i].npix; p++) {
         vector_segments(s, n, p);
         s->stamp++;
         count_uses(s, s->ts[n->out[0]].owner[p]);
       }
-    } else if (vt[i].npix && is_global(n->op)) {
+    } else if (vt[i].npix && is_global_node(g, n)) {
       int64_t in[3];
       sc_dims(g, n->in[0], in);
       for (int64_t p = 0; p < in[1] * in[2]; p++) {
@@ -814,7 +842,7 @@ static void set_limits(ll *s) {
       continue;
     int64_t chw[3];
     sc_dims(g, t, chw);
-    s->ts[t].limit = (rows_needed(g, t) + 1) * chw[2];
+    s->ts[t].limit = rows_needed(g, t) * chw[2];
   }
 }
 
@@ -852,6 +880,65 @@ static int check_supported(const pt_graph *g, pt_error *err) {
   return 0;
 }
 
+// One round: every replica issues its next window if ready, every vector
+// layer up to one pixel per core. Windows and pixels issued are taken off
+// *left.
+static int run_round(ll *s, wtask *wt, vtask *vt, const int *layer_of,
+                     int *cores, int64_t *left) {
+  const pt_graph *g = s->h->g;
+  for (int i = 0; i < g->nn; i++) {
+    if (layer_of[i] >= 0) {
+      wtask *t = &wt[layer_of[i]];
+      for (int k = 0; k < s->h->m->repl[layer_of[i]]; k++)
+        if (try_window(s, t, k, cores))
+          (*left)--;
+    } else if (vt[i].npix) {
+      for (int k = 0; k < s->h->c->ncores; k++) {
+        bool was_done = vt[i].next == vt[i].npix;
+        int r = try_vector(s, &vt[i]);
+        if (r < 0)
+          return -1;
+        if (r == 0)
+          break;
+        if (!is_global_node(g, &g->n[i]))
+          (*left)--;
+        else if (!was_done && vt[i].next == vt[i].npix)
+          *left -= vt[i].npix;
+      }
+    }
+  }
+  return 0;
+}
+
+static int break_stall(ll *s, wtask *wt, vtask *vt, const int *layer_of,
+                       int *cores, int64_t *left) {
+  const pt_graph *g = s->h->g;
+  bool *tried = pt_calloc(g->nt, 1);
+  int64_t before = *left;
+  int rc = 0;
+  while (*left == before && !rc) {
+    int best = -1;
+    for (int t = 0; t < g->nt; t++) {
+      const tensor_state *x = &s->ts[t];
+      if (!x->real || tried[t] || x->made == x->npix || x->alive <= x->limit)
+        continue;
+      if (best < 0 || x->made * s->ts[best].npix < s->ts[best].made * x->npix)
+        best = t;
+    }
+    if (best < 0) {
+      rc = pt_errorf(s->h->err, "low-latency scheduling stalled with %lld "
+                     "windows left (internal error)", (long long)*left);
+      break;
+    }
+    tried[best] = true;
+    s->allow = best;
+    rc = run_round(s, wt, vt, layer_of, cores, left);
+    s->allow = -1;
+  }
+  free(tried);
+  return rc;
+}
+
 int pt_sched_ll(const pt_map_ctx *c, const pt_mapping *m, pt_program **out,
                 pt_error *err) {
   *out = NULL;
@@ -861,7 +948,7 @@ int pt_sched_ll(const pt_map_ctx *c, const pt_mapping *m, pt_program **out,
   sched h;
   sc_init(&h, c, m, err);
   h.p->mode = PT_MODE_LL;
-  ll s = {.h = &h, .throttle = true};
+  ll s = {.h = &h, .allow = -1};
   h.user = &s;
   int rc = pt_prog_layout_global(h.p, g, err);
   s.ts = pt_calloc(g->nt, sizeof *s.ts);
@@ -899,7 +986,7 @@ int pt_sched_ll(const pt_map_ctx *c, const pt_mapping *m, pt_program **out,
       continue;
     vt[i].node = i;
     vt[i].npix = s.ts[n->out[0]].npix;
-    if (is_global(n->op)) {
+    if (is_global_node(g, n)) {
       // Near the layer that feeds it: the home core of its producer's
       // first replica, or core 0.
       int pr = g->t[n->in[0]].producer;
@@ -921,51 +1008,23 @@ int pt_sched_ll(const pt_map_ctx *c, const pt_mapping *m, pt_program **out,
     const pt_node *n = &g->n[i];
     for (int64_t p = 0; p < vt[i].npix; p++)
       s.ts[n->out[0]].owner[p] =
-          is_global(n->op) ? vt[i].gp_core : vector_core(&s, n, p);
+          is_global_node(g, n) ? vt[i].gp_core : vector_core(&s, n, p);
   }
   if (!rc)
     count_all(&s, wt, layer_of, vt, cores);
-  int64_t rounds = 0;
   while (left > 0 && !rc) {
-    bool moved = false;
-    for (int i = 0; i < g->nn && !rc; i++) {
-      if (layer_of[i] >= 0) {
-        wtask *t = &wt[layer_of[i]];
-        for (int k = 0; k < m->repl[layer_of[i]]; k++)
-          if (try_window(&s, t, k, cores))
-            moved = true, left--;
-      } else if (vt[i].npix) {
-        // Vector layers keep pace with the layers that feed them: up to
-        // one pixel per core per round, in raster order.
-        for (int k = 0; k < c->ncores && !rc; k++) {
-          bool was_done = vt[i].next == vt[i].npix;
-          int r = try_vector(&s, &vt[i]);
-          if (r < 0)
-            rc = -1;
-          if (r <= 0)
-            break;
-          moved = true;
-          if (!is_global(g->n[i].op))
-            left--;
-          else if (!was_done && vt[i].next == vt[i].npix)
-            left -= vt[i].npix;
-        }
-      }
+    int64_t before = left;
+    rc = run_round(&s, wt, vt, layer_of, cores, &left);
+    if (rc || left < before)
+      continue;
+    if (s.nq > 0) {
+      flush(&s);
+      continue;
     }
-    if (!moved) {
-      if (s.nq > 0) {
-        flush(&s);
-      } else if (s.throttle) {
-        s.throttle = false; // flow control must never deadlock
-        continue;
-      } else {
-        rc = pt_errorf(err, "low-latency scheduling stalled with %lld "
-                       "windows left (internal error)", (long long)left);
-        break;
-      }
-    }
-    s.throttle = true;
-    rounds++;
+    // A stall: every ready producer is over its limit (readers wait for
+    // a slower branch). Let the producer that is furthest behind exceed
+    // its limit, one tensor at a time, until something moves.
+    rc = break_stall(&s, wt, vt, layer_of, cores, &left);
   }
   flush(&s);
   for (int l = 0; l < c->nlayers; l++) {

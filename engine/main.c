@@ -43,13 +43,43 @@ static const char *resolve_default_arch(char *buf, size_t len) {
   return buf;
 }
 
+// --set KEY=VALUE overrides of chip fields, in the order given.
+enum { MAX_SETS = 64 };
+typedef struct {
+  const char *kv[MAX_SETS];
+  int n;
+} overrides;
+
+static int add_override(overrides *o, const char *cmd, const char *kv) {
+  if (!strchr(kv, '='))
+    return usage_error(cmd, "--set expects KEY=VALUE, got '%s'", kv);
+  if (o->n == MAX_SETS)
+    return usage_error(cmd, "%s", "too many --set options");
+  o->kv[o->n++] = kv;
+  return EXIT_OK;
+}
+
 static int load_inputs(const char *model, const char *arch_path,
-                       pt_graph **g, pt_arch *arch, pt_error *err) {
+                       const overrides *sets, pt_graph **g, pt_arch *arch,
+                       pt_error *err) {
   char buf[1024];
   if (!arch_path)
     arch_path = resolve_default_arch(buf, sizeof buf);
   if (pt_arch_load(arch_path, arch, err))
     return -1;
+  for (int i = 0; sets && i < sets->n; i++) {
+    char key[128];
+    const char *eq = strchr(sets->kv[i], '=');
+    snprintf(key, sizeof key, "%.*s", (int)(eq - sets->kv[i]), sets->kv[i]);
+    if (pt_arch_set(arch, key, eq + 1, err)) {
+      pt_error_prefix(err, "--set %s: ", sets->kv[i]);
+      return -1;
+    }
+  }
+  if (sets && sets->n && pt_arch_validate(arch, err)) {
+    pt_error_prefix(err, "%s with --set: ", arch_path);
+    return -1;
+  }
   char notice[PT_ERRMSG];
   *g = pt_graph_load(model, notice, sizeof notice, err);
   if (!*g)
@@ -85,6 +115,8 @@ static const char info_help[] =
     "  --arch FILE      chip description (default configs/arch/isaac.json)\n"
     "  --unfold FORMAT  unfolding of every conv (default im2col); one of\n"
     "                   %s\n"
+    "  --set KEY=VALUE  override a chip field (docs/config.md), e.g.\n"
+    "                   --set crossbar.rows=256; repeatable\n"
     "  --json           print one JSON object instead of a table\n"
     "  -h, --help       this text\n";
 
@@ -175,10 +207,12 @@ static int cmd_info(int argc, char **argv) {
   static const struct option opts[] = {
       {"arch", required_argument, 0, 'a'},
       {"unfold", required_argument, 0, 'u'},
+      {"set", required_argument, 0, 's'},
       {"json", no_argument, 0, 'j'},
       {"help", no_argument, 0, 'h'},
       {0, 0, 0, 0}};
   const char *arch_path = NULL;
+  overrides sets = {0};
   int unfold = PT_UNF_IM2COL, json = 0, c;
   optind = 1;
   opterr = 0;
@@ -191,6 +225,10 @@ static int cmd_info(int argc, char **argv) {
       unfold = pt_unfold_parse(optarg);
       if (unfold < 0)
         return usage_error("info", "unknown unfolding format '%s'", optarg);
+      break;
+    case 's':
+      if (add_override(&sets, "info", optarg))
+        return EXIT_ERR;
       break;
     case 'j':
       json = 1;
@@ -211,7 +249,7 @@ static int cmd_info(int argc, char **argv) {
   pt_error err = {{0}};
   pt_graph *g = NULL;
   pt_arch arch;
-  if (load_inputs(argv[optind], arch_path, &g, &arch, &err))
+  if (load_inputs(argv[optind], arch_path, &sets, &g, &arch, &err))
     return fail(&err);
   pt_part_net net;
   if (pt_part_network(g, &arch, unfold, NULL, &net, &err)) {
@@ -254,6 +292,7 @@ static const char compile_help[] =
     "  --check             execute the streams on validity bitmaps: every\n"
     "                      read written before, transfers paired, no\n"
     "                      deadlock, every output stored once (exit 1 if not)\n"
+    "  --set KEY=VALUE     override a chip field (docs/config.md); repeatable\n"
     "  --emit KIND DIR     write the streams: asm (DIR/core<N>.asm) or json\n"
     "                      (DIR/program.json); see docs/isa.md\n"
     "  --json              print one JSON object instead of a summary\n"
@@ -352,12 +391,14 @@ static int cmd_compile(int argc, char **argv) {
       {"emit", required_argument, 0, 'e'},
       {"no-grouping", no_argument, 0, 'G'},
       {"check", no_argument, 0, 'c'},
+      {"set", required_argument, 0, 's'},
       {"json", no_argument, 0, 'j'},
       {"help", no_argument, 0, 'h'},
       {0, 0, 0, 0}};
   const char *arch_path = NULL, *emit_kind = NULL, *emit_dir = NULL;
   int unfold = PT_UNF_IM2COL, repl = PT_REPL_BALANCE, json = 0, grouping = 1;
   int check = 0;
+  overrides sets = {0};
   pt_mode mode = PT_MODE_HT;
   int c;
   optind = 1;
@@ -401,6 +442,10 @@ static int cmd_compile(int argc, char **argv) {
     case 'c':
       check = 1;
       break;
+    case 's':
+      if (add_override(&sets, "compile", optarg))
+        return EXIT_ERR;
+      break;
     case 'j':
       json = 1;
       break;
@@ -418,7 +463,7 @@ static int cmd_compile(int argc, char **argv) {
   pt_error err = {{0}};
   pt_graph *g = NULL;
   pt_arch arch;
-  if (load_inputs(argv[optind], arch_path, &g, &arch, &err))
+  if (load_inputs(argv[optind], arch_path, &sets, &g, &arch, &err))
     return fail(&err);
   pt_map_ctx ctx;
   pt_mapping *m = NULL;

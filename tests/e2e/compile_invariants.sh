@@ -17,8 +17,12 @@ for m in "$PT_SRC"/configs/workloads/*.onnx; do
     alexnet|vgg16) arch=$PT_SRC/configs/arch/pimcomp-default.json ;;
   esac
   for mode in ht ll; do
+    # vgg16's first layers need three rows of 224 x 64 pixels on a core in
+    # LL: more than the default 64 KiB of local memory.
+    set_mem=
+    [ $name-$mode = vgg16-ll ] && set_mem="--set local_memory.size_bytes=262144"
     for repl in balance none uniform layer-size; do
-      if ! "$PIMTUNE" compile "$m" --arch "$arch" --mode $mode \
+      if ! "$PIMTUNE" compile "$m" --arch "$arch" --mode $mode $set_mem \
            --replication $repl --unfold im2col --check --json \
            >"$TMP/j" 2>"$TMP/e"; then
         bad "$name $mode $repl: $(grep -v note "$TMP/e")"; continue
