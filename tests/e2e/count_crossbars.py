@@ -23,6 +23,33 @@ def main():
     for vi in list(g.value_info) + list(g.output) + list(g.input):
         dims = [d.dim_value for d in vi.type.tensor_type.shape.dim]
         shapes[vi.name] = dims
+    # onnx's inference stops at computed slices (shufflenet); the spatial
+    # size is all the count needs, so propagate it where it is missing:
+    # convs and pools change it, global pools end it, the rest keep it.
+    spatial = {i.name: shapes[i.name][-2:] for i in g.input
+               if len(shapes.get(i.name, [])) == 4}
+    for n in g.node:
+        attrs = {a.name: a for a in n.attribute}
+        src = next((spatial[i] for i in n.input if i in spatial), None)
+        if n.op_type in ("Conv", "MaxPool", "AveragePool") and src:
+            k = list(attrs["kernel_shape"].ints) if "kernel_shape" in attrs \
+                else inits[n.input[1]][2:]
+            st = list(attrs["strides"].ints) if "strides" in attrs else [1, 1]
+            pd = list(attrs["pads"].ints) if "pads" in attrs else [0] * 4
+            dl = list(attrs["dilations"].ints) if "dilations" in attrs else [1, 1]
+            ceil = "ceil_mode" in attrs and attrs["ceil_mode"].i
+            out = []
+            for a in range(2):
+                span = src[a] + pd[a] + pd[a + 2] - dl[a] * (k[a] - 1) - 1
+                q = -(-span // st[a]) if ceil else span // st[a]
+                out.append(q + 1)
+            for o in n.output:
+                spatial[o] = out
+        elif n.op_type in ("GlobalAveragePool", "ReduceMean", "Flatten", "Gemm"):
+            continue
+        elif src:
+            for o in n.output:
+                spatial[o] = src
     layers, total_x, total_macs = [], 0, 0
     for n in g.node:
         if n.op_type == "Conv":
@@ -37,8 +64,9 @@ def main():
                         if group % d == 0])
             h, w = h * pack, w * pack
             x = group // pack * math.ceil(h / rows) * math.ceil(w / cols)
-            out = shapes[n.output[0]]
-            macs = out[2] * out[3] * o * ig * kh * kw
+            out = shapes.get(n.output[0], [])
+            hw = out[2:] if len(out) == 4 and all(out) else spatial[n.output[0]]
+            macs = hw[0] * hw[1] * o * ig * kh * kw
         elif n.op_type in ("Gemm", "MatMul") and n.input[1] in inits:
             trans_b = next((a.i for a in n.attribute if a.name == "transB"), 0)
             wd = inits[n.input[1]]
