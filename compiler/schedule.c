@@ -20,11 +20,13 @@ void sc_init(sched *h, const pt_map_ctx *c, const pt_mapping *m,
       maxp = (int)pp->cols;
   }
   h->pieces = pt_malloc(maxp * sizeof *h->pieces);
+  h->pieces2 = pt_malloc(maxp * sizeof *h->pieces2);
   h->targets = pt_malloc(maxp * sizeof *h->targets);
 }
 
 void sc_fini(sched *h) {
   free(h->pieces);
+  free(h->pieces2);
   free(h->targets);
 }
 
@@ -194,10 +196,6 @@ uint32_t sc_transfer(sched *h, int node, int from, uint32_t src, int to,
 // ---------------------------------------------------------------------------
 // The weight-layer engine
 
-typedef struct {
-  int32_t mtx, row0;   // the rows this buffer feeds
-  uint32_t addr;
-} inbuf;
 
 static bool is_fc(const wl *w) { return w->h->g->n[w->node].op == PT_OP_FC; }
 
@@ -303,11 +301,21 @@ static void emit_mvm(sched *h, wl *w, int agi, uint32_t in) {
   mv->len = b->rows, mv->len2 = b->cols;
 }
 
+// The kept input buffer of (copy rep, core, mtx, row0), or NULL.
+static sc_inbuf *kept_of(wl *w, int rep, int core, int32_t mtx, int32_t row0) {
+  for (int i = 0; w->keep_inputs && i < w->nkept[rep]; i++) {
+    sc_inbuf *b = &w->kept[rep][i];
+    if (b->core == core && b->mtx == mtx && b->row0 == row0)
+      return b;
+  }
+  return NULL;
+}
+
 void sc_wl_step(sched *h, wl *w, int rep, int64_t s) {
   const pt_part *pp = w->part;
   int32_t base = h->m->ag_start[w->layer] + rep * (int32_t)pp->ags;
   int nag = (int)pp->ags;
-  inbuf *ins = pt_malloc(nag * sizeof *ins);
+  sc_inbuf *ins = pt_malloc(nag * sizeof *ins);
   int *cores = pt_malloc(nag * sizeof *cores), ncores = 0;
   bool inorder = h->c->a->exec == PT_EXEC_INORDER;
   w->outbase = base;
@@ -319,42 +327,56 @@ void sc_wl_step(sched *h, wl *w, int rep, int64_t s) {
     if (k == ncores)
       cores[ncores++] = core;
   }
+  int nins = 0;
   for (int ci = 0; ci < ncores; ci++) {
-    int core = cores[ci], nins = 0;
+    int core = cores[ci], first = nins;
     // One input buffer per (matrix, row block) used on this core; an
     // in-order core loads them all before its mvm, an out-of-order one
     // runs each buffer's mvm as soon as it is filled.
     for (int i = 0; i < nag; i++) {
       const pt_ag_info *a = &h->p->ag[base + i];
-      int k = 0;
+      int k = first;
       while (k < nins && !(ins[k].mtx == a->matrix && ins[k].row0 == a->row0))
         k++;
       if (a->core != core || k < nins)
         continue;
-      ins[nins].mtx = a->matrix, ins[nins].row0 = a->row0;
-      ins[nins].addr = pt_prog_alloc(h->p, core, (int64_t)a->rows * h->eb,
-                                     w->node);
-      w->fill(h, w, core, a->matrix, s, a->row0, a->rows, ins[nins].addr);
-      nins++;
+      sc_inbuf *b = &ins[nins++];
+      *b = (sc_inbuf){core, a->matrix, a->row0,
+                      pt_prog_alloc(h->p, core, (int64_t)a->rows * h->eb,
+                                    w->node), s};
+      const sc_inbuf *old = kept_of(w, rep, core, a->matrix, a->row0);
+      w->fill(h, w, core, a->matrix, s, a->row0, a->rows, b->addr,
+              old ? old->addr : 0, old ? old->step : -1);
       if (!inorder)
         for (int j = i; j < nag; j++) {
-          const pt_ag_info *b = &h->p->ag[base + j];
-          if (b->core == core && b->matrix == a->matrix && b->row0 == a->row0)
-            emit_mvm(h, w, base + j, ins[nins - 1].addr);
+          const pt_ag_info *c = &h->p->ag[base + j];
+          if (c->core == core && c->matrix == a->matrix && c->row0 == a->row0)
+            emit_mvm(h, w, base + j, b->addr);
         }
     }
     if (inorder)
       for (int j = 0; j < nag; j++) {
-        const pt_ag_info *b = &h->p->ag[base + j];
-        if (b->core != core)
+        const pt_ag_info *c = &h->p->ag[base + j];
+        if (c->core != core)
           continue;
-        int k = 0;
-        while (!(ins[k].mtx == b->matrix && ins[k].row0 == b->row0))
+        int k = first;
+        while (!(ins[k].mtx == c->matrix && ins[k].row0 == c->row0))
           k++;
         emit_mvm(h, w, base + j, ins[k].addr);
       }
-    for (int k = 0; k < nins; k++)
-      pt_prog_release(h->p, core, ins[k].addr);
+    // The previous window's buffers are done with; this window's are kept
+    // for the next one (or released at once).
+    for (int k = first; k < nins; k++) {
+      sc_inbuf *old = kept_of(w, rep, core, ins[k].mtx, ins[k].row0);
+      if (old) {
+        pt_prog_release(h->p, core, old->addr);
+        *old = ins[k];
+      } else if (w->keep_inputs) {
+        w->kept[rep][w->nkept[rep]++] = ins[k];
+      } else {
+        pt_prog_release(h->p, core, ins[k].addr);
+      }
+    }
   }
   // Partial sums to their owners, then the AG outputs are free.
   for (int i = 0; i < nag; i++)
@@ -366,9 +388,10 @@ void sc_wl_step(sched *h, wl *w, int rep, int64_t s) {
 }
 
 void sc_wl_begin(sched *h, wl *w, int layer, sc_fill_fn fill,
-                 sc_done_fn done) {
+                 sc_done_fn done, bool keep_inputs) {
   memset(w, 0, sizeof *w);
   w->h = h, w->layer = layer, w->fill = fill, w->done = done;
+  w->keep_inputs = keep_inputs;
   w->node = h->c->node[layer];
   const pt_node *n = &h->g->n[w->node];
   w->x = n->in[0], w->y = n->out[0];
@@ -387,6 +410,11 @@ void sc_wl_begin(sched *h, wl *w, int layer, sc_fill_fn fill,
     w->bias_at[i] = -1;
   w->outbuf = pt_malloc(w->part->ags * sizeof *w->outbuf);
   int R = h->m->repl[layer];
+  w->kept = pt_malloc(R * sizeof *w->kept);
+  w->nkept = pt_calloc(R, sizeof *w->nkept);
+  for (int k = 0; k < R; k++)
+    w->kept[k] = keep_inputs ? pt_malloc(w->part->ags * sizeof **w->kept)
+                             : NULL;
   w->first = pt_malloc(R * sizeof *w->first);
   w->count = pt_malloc(R * sizeof *w->count);
   // Who owns which output, and how many partial sums it waits for. HT
@@ -411,6 +439,13 @@ int sc_wl_end(sched *h, wl *w) {
   for (int i = 0; i < h->c->ncores; i++)
     if (w->bias_at[i] >= 0)
       pt_prog_release(h->p, i, (uint32_t)w->bias_at[i]);
+  for (int k = 0; k < h->m->repl[w->layer]; k++) {
+    for (int i = 0; i < w->nkept[k]; i++)
+      pt_prog_release(h->p, w->kept[k][i].core, w->kept[k][i].addr);
+    free(w->kept[k]);
+  }
+  free(w->kept);
+  free(w->nkept);
   free(w->first);
   free(w->count);
   free(w->expected);

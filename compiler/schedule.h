@@ -27,14 +27,25 @@ typedef struct {
   int eb;               // bytes per element
   int next_core;        // HT: where the next vector layer's work starts
   pt_piece *pieces;     // scratch for pt_part_inputs / targets
+  pt_piece *pieces2;
   pt_target *targets;
   void *user;           // the scheduler's own state
 } sched;
 
 typedef struct wl wl;
 // Fill buf with rows [r0, r0 + rows) of matrix mtx's input at step s.
+// prev holds the same rows at step prev_s, the same copy's previous
+// window on this core (prev_s < 0: none), for reusing what overlaps.
 typedef void (*sc_fill_fn)(sched *h, wl *w, int core, int32_t mtx, int64_t s,
-                           int32_t r0, int32_t rows, uint32_t buf);
+                           int32_t r0, int32_t rows, uint32_t buf,
+                           uint32_t prev, int64_t prev_s);
+
+// An input buffer of one step: rows row0.. of matrix mtx on core.
+typedef struct {
+  int32_t core, mtx, row0;
+  uint32_t addr;
+  int64_t step;
+} sc_inbuf;
 // Output `key` is complete in acc on core (bias and activation applied).
 // The callee owns acc from here on.
 typedef void (*sc_done_fn)(sched *h, wl *w, int64_t key, int core,
@@ -53,6 +64,9 @@ struct wl {
   uint32_t *outbuf;        // mvm results of the AGs of the current step,
   int32_t outbase;         // indexed by AG - outbase
   int64_t *first, *count;  // [repl] steps of each replica
+  bool keep_inputs;        // keep each copy's input buffers for the next
+  sc_inbuf **kept;         // window ([repl] arrays of part->ags entries)
+  int *nkept;
   sc_fill_fn fill;
   sc_done_fn done;
 };
@@ -95,8 +109,10 @@ uint32_t sc_gaddr(const sched *h, int t, int64_t y, int64_t x, int64_t ch);
 void sc_dims(const pt_graph *g, int t, int64_t chw[3]);
 
 // The weight-layer engine.
+// keep_inputs: keep each copy's input buffers from one window to the next
+// so that fill can reuse what overlaps (HT: fewer global loads).
 void sc_wl_begin(sched *h, wl *w, int layer, sc_fill_fn fill,
-                 sc_done_fn done);
+                 sc_done_fn done, bool keep_inputs);
 void sc_wl_step(sched *h, wl *w, int replica, int64_t s);
 int sc_wl_end(sched *h, wl *w);
 // The replica that computes window `step`: HT gives each replica a

@@ -41,9 +41,30 @@ static void emit_store(ht *h, int core, int node, uint32_t dst, uint32_t src,
 // ---------------------------------------------------------------------------
 // Weight layers: inputs come from global memory, outputs go back there.
 
+// Where piece pc (rows [at, at + n) of this step's input) sat in the
+// previous window's buffer of the same rows: its row there, or -1.
+static int32_t previous_row(const ht *h, int np, const pt_piece *pc,
+                            int32_t r0, int32_t rows) {
+  int32_t at = 0;
+  for (int k = 0; k < np; k++) {
+    const pt_piece *q = &h->pieces2[k];
+    if (!q->zero && q->y == pc->y && q->x == pc->x && q->c0 == pc->c0 &&
+        q->n == pc->n)
+      return at >= r0 && at + q->n <= r0 + rows ? at : -1;
+    at += q->n;
+  }
+  return -1;
+}
+
+// HT inputs come from global memory; what the copy's previous window on
+// this core already loaded (the overlap of sliding windows) is copied
+// locally instead of loaded again.
 static void load_rows(ht *h, wl *w, int core, int32_t mtx, int64_t s,
-                      int32_t r0, int32_t rows, uint32_t buf) {
+                      int32_t r0, int32_t rows, uint32_t buf, uint32_t prev,
+                      int64_t prev_s) {
   int np = pt_part_inputs(h->g, w->part, mtx, s, h->pieces);
+  int npp = prev_s >= 0 ? pt_part_inputs(h->g, w->part, mtx, prev_s,
+                                         h->pieces2) : 0;
   bool fc = h->g->n[w->node].op == PT_OP_FC;
   const pt_gview *v = &h->p->gt[w->x];
   int32_t at = 0;
@@ -51,10 +72,15 @@ static void load_rows(ht *h, wl *w, int core, int32_t mtx, int64_t s,
     const pt_piece *pc = &h->pieces[k];
     int32_t lo = at > r0 ? at : r0;
     int32_t hi = at + pc->n < r0 + rows ? at + pc->n : r0 + rows;
+    int32_t was = lo < hi && !pc->zero && npp
+                      ? previous_row(h, npp, pc, r0, rows) : -1;
     if (lo < hi) {
       uint32_t dst = buf + (uint32_t)((lo - r0) * h->eb);
       if (pc->zero)
         sc_write(h, core, w->node, dst, hi - lo, 0);
+      else if (was >= 0)
+        sc_copy(h, core, w->node, dst,
+                prev + (uint32_t)((was + lo - at - r0) * h->eb), hi - lo);
       else if (fc) // the flat input, HWC order
         sc_load(h, core, w->node, dst,
                 (uint32_t)(v->base + (v->channel_off + pc->c0 + lo - at) *
@@ -82,7 +108,7 @@ static void store_output(ht *h, wl *w, int64_t key, int core, uint32_t acc) {
 // Operator-level issue: at step t every replica computes its t-th window.
 static int weight_layer(ht *h, int layer) {
   wl w;
-  sc_wl_begin(h, &w, layer, load_rows, store_output);
+  sc_wl_begin(h, &w, layer, load_rows, store_output, true);
   int64_t tmax = 0;
   for (int k = 0; k < h->m->repl[layer]; k++)
     if (w.count[k] > tmax)

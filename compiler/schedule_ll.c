@@ -387,7 +387,7 @@ static int replica_cores(const sched *h, const wl *w, int rep, int *cores) {
 
 static void fill_from_pixels(sched *h, wl *w, int core, int32_t mtx,
                              int64_t st, int32_t r0, int32_t rows,
-                             uint32_t buf) {
+                             uint32_t buf, uint32_t prev, int64_t prev_s) {
   ll *s = h->user;
   int np = pt_part_inputs(h->g, w->part, mtx, st, h->pieces);
   int64_t chw[3];
@@ -975,7 +975,7 @@ int pt_sched_ll(const pt_map_ctx *c, const pt_mapping *m, pt_program **out,
   int *cores = pt_malloc((c->max_ags + 1) * sizeof *cores);
   int64_t left = 0;
   for (int l = 0; l < c->nlayers && !rc; l++) {
-    sc_wl_begin(&h, &wt[l].w, l, fill_from_pixels, weight_done);
+    sc_wl_begin(&h, &wt[l].w, l, fill_from_pixels, weight_done, false);
     wt[l].next = pt_calloc(m->repl[l], sizeof *wt[l].next);
     wt[l].left = wt[l].w.part->steps;
     left += wt[l].left;
