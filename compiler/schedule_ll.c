@@ -456,6 +456,7 @@ typedef struct {
   int node;
   int64_t npix, next;
   int64_t gp_in;      // global pooling: input pixels accumulated so far
+  bool *gp_done;      // [input pixels] accumulated already
   int gp_core;
   uint32_t gp_acc;
 } vtask;
@@ -699,10 +700,21 @@ static bool try_global(ll *s, vtask *v) {
   sc_dims(h->g, n->in[0], in);
   if (v->gp_in == in[1] * in[2])
     return false;
-  s->nsegs = 0;
-  resolve(s, n->in[0], v->gp_in, 0, in[0]);
-  if (!present(s, v->gp_core))
+  if (!v->gp_done)
+    v->gp_done = pt_calloc(in[1] * in[2], 1);
+  // Sums and maxima do not care about order: take any pixel that is there.
+  int64_t p = 0;
+  for (; p < in[1] * in[2]; p++) {
+    if (v->gp_done[p])
+      continue;
+    s->nsegs = 0;
+    resolve(s, n->in[0], p, 0, in[0]);
+    if (present(s, v->gp_core))
+      break;
+  }
+  if (p == in[1] * in[2])
     return false;
+  v->gp_done[p] = true;
   bool tmp;
   uint32_t src = operand_buffer(s, v->gp_core, v->node, 0, s->nsegs, in[0],
                                 &tmp);
@@ -881,17 +893,18 @@ static int check_supported(const pt_graph *g, pt_error *err) {
 }
 
 // One round: every replica issues its next window if ready, every vector
-// layer up to one pixel per core. Windows and pixels issued are taken off
-// *left.
+// layer up to one pixel per core. Windows and pixels finished are taken off
+// *left; everything issued (global pooling accumulates a pixel at a time
+// without finishing one) is counted in *moved.
 static int run_round(ll *s, wtask *wt, vtask *vt, const int *layer_of,
-                     int *cores, int64_t *left) {
+                     int *cores, int64_t *left, int64_t *moved) {
   const pt_graph *g = s->h->g;
   for (int i = 0; i < g->nn; i++) {
     if (layer_of[i] >= 0) {
       wtask *t = &wt[layer_of[i]];
       for (int k = 0; k < s->h->m->repl[layer_of[i]]; k++)
         if (try_window(s, t, k, cores))
-          (*left)--;
+          (*left)--, (*moved)++;
     } else if (vt[i].npix) {
       for (int k = 0; k < s->h->c->ncores; k++) {
         bool was_done = vt[i].next == vt[i].npix;
@@ -900,6 +913,7 @@ static int run_round(ll *s, wtask *wt, vtask *vt, const int *layer_of,
           return -1;
         if (r == 0)
           break;
+        (*moved)++;
         if (!is_global_node(g, &g->n[i]))
           (*left)--;
         else if (!was_done && vt[i].next == vt[i].npix)
@@ -914,9 +928,9 @@ static int break_stall(ll *s, wtask *wt, vtask *vt, const int *layer_of,
                        int *cores, int64_t *left) {
   const pt_graph *g = s->h->g;
   bool *tried = pt_calloc(g->nt, 1);
-  int64_t before = *left;
+  int64_t moved = 0;
   int rc = 0;
-  while (*left == before && !rc) {
+  while (!moved && !rc) {
     int best = -1;
     for (int t = 0; t < g->nt; t++) {
       const tensor_state *x = &s->ts[t];
@@ -932,7 +946,7 @@ static int break_stall(ll *s, wtask *wt, vtask *vt, const int *layer_of,
     }
     tried[best] = true;
     s->allow = best;
-    rc = run_round(s, wt, vt, layer_of, cores, left);
+    rc = run_round(s, wt, vt, layer_of, cores, left, &moved);
     s->allow = -1;
   }
   free(tried);
@@ -1013,9 +1027,9 @@ int pt_sched_ll(const pt_map_ctx *c, const pt_mapping *m, pt_program **out,
   if (!rc)
     count_all(&s, wt, layer_of, vt, cores);
   while (left > 0 && !rc) {
-    int64_t before = left;
-    rc = run_round(&s, wt, vt, layer_of, cores, &left);
-    if (rc || left < before)
+    int64_t moved = 0;
+    rc = run_round(&s, wt, vt, layer_of, cores, &left, &moved);
+    if (rc || moved)
       continue;
     if (s.nq > 0) {
       flush(&s);
@@ -1035,12 +1049,12 @@ int pt_sched_ll(const pt_map_ctx *c, const pt_mapping *m, pt_program **out,
                      "with %d reads to come (internal error)", s.hd[i].core,
                      s.hd[i].uses);
   for (int l = 0; l < c->nlayers; l++) {
-    if (!rc)
-      rc = sc_wl_end(&h, &wt[l].w);
-    else
-      sc_wl_end(&h, &wt[l].w);
+    pt_error later; // after a failure, only clean up: keep its message
+    h.err = rc ? &later : err;
+    rc |= sc_wl_end(&h, &wt[l].w);
     free(wt[l].next);
   }
+  h.err = err;
   pt_prog_release_all(h.p);
   if (!rc)
     rc = sc_check_memory(&h);
@@ -1054,6 +1068,8 @@ int pt_sched_ll(const pt_map_ctx *c, const pt_mapping *m, pt_program **out,
   free(s.segs);
   free(layer_of);
   free(wt);
+  for (int i = 0; i < g->nn; i++)
+    free(vt[i].gp_done);
   free(vt);
   free(cores);
   sc_fini(&h);
