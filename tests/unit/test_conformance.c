@@ -187,14 +187,14 @@ static int check_shape(const char *model, const Onnx__TensorProto *want,
   for (int i = 0; same && i < t->ndim; i++)
     same = t->dims[i] == want->dims[i];
   if (!same) {
-    char got[256] = "", exp[256] = "";
+    char got[96] = "", exp[96] = ""; // 8 dims of <= 11 characters
     for (int i = 0; i < t->ndim; i++)
       snprintf(got + strlen(got), sizeof got - strlen(got), "%s%lld",
                i ? "," : "", (long long)t->dims[i]);
     for (size_t i = 0; i < want->n_dims; i++)
       snprintf(exp + strlen(exp), sizeof exp - strlen(exp), "%s%lld",
                i ? "," : "", (long long)want->dims[i]);
-    snprintf(err->msg, sizeof err->msg, "output '%s' has shape [%s], "
+    snprintf(err->msg, sizeof err->msg, "output '%.200s' has shape [%s], "
              "expected [%s]", t->name, got, exp);
   }
   pt_graph_free(g);
