@@ -135,6 +135,11 @@ static void info_json(const pt_graph *g, const pt_arch *a,
   cJSON_AddNumberToObject(o, "weight_layers", net->nlayers);
   cJSON_AddNumberToObject(o, "total_crossbars", (double)net->crossbars);
   cJSON_AddNumberToObject(o, "available_crossbars", (double)net->available);
+  // Physical arrays: each logical crossbar is pt_arch_slices bit slices
+  // (and +/- pairs) of the configured cell precision.
+  cJSON_AddNumberToObject(o, "slices", pt_arch_slices(a));
+  cJSON_AddNumberToObject(o, "physical_crossbars",
+                          (double)net->crossbars * pt_arch_slices(a));
   cJSON_AddBoolToObject(o, "fits", net->fits);
   cJSON_AddBoolToObject(o, "has_weights", g->has_weights);
   cJSON_AddNumberToObject(o, "macs", (double)net->macs);
@@ -196,9 +201,10 @@ static void info_table(const pt_graph *g, const pt_arch *a,
   char macs[16];
   fmt_count(macs, sizeof macs, (double)net->macs);
   printf("\n%d weight layers, %s MACs per sample; one copy needs %lld of "
-         "%lld logical crossbars (%.1f%%): %s\n",
+         "%lld logical crossbars (%lld physical arrays; %.1f%%): %s\n",
          net->nlayers, macs, (long long)net->crossbars,
          (long long)net->available,
+         (long long)net->crossbars * pt_arch_slices(a),
          net->available ? 100.0 * net->crossbars / net->available : 0.0,
          net->fits ? "fits" : "DOES NOT FIT");
 }
