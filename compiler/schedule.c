@@ -84,28 +84,27 @@ static pt_inst *mergeable(sched *h, int core, pt_iop op, int node) {
   return l->op == op && l->node == node ? l : NULL;
 }
 
-void sc_load(sched *h, int core, int node, uint32_t dst, uint32_t src,
-             int32_t len) {
-  pt_inst *l = mergeable(h, core, PT_I_LOAD, node);
+// load or copy, extending the previous one when both sides continue it.
+static void emit_move(sched *h, int core, int node, pt_iop op, uint32_t dst,
+                      uint32_t src, int32_t len) {
+  pt_inst *l = mergeable(h, core, op, node);
   uint32_t n = (uint32_t)(l ? l->len * h->eb : 0);
   if (l && l->dst + n == dst && l->src1 + n == src) {
     l->len += len;
     return;
   }
-  pt_inst *i = sc_emit(h, core, PT_I_LOAD, node);
+  pt_inst *i = sc_emit(h, core, op, node);
   i->dst = dst, i->src1 = src, i->len = len;
+}
+
+void sc_load(sched *h, int core, int node, uint32_t dst, uint32_t src,
+             int32_t len) {
+  emit_move(h, core, node, PT_I_LOAD, dst, src, len);
 }
 
 void sc_copy(sched *h, int core, int node, uint32_t dst, uint32_t src,
              int32_t len) {
-  pt_inst *l = mergeable(h, core, PT_I_COPY, node);
-  uint32_t n = (uint32_t)(l ? l->len * h->eb : 0);
-  if (l && l->dst + n == dst && l->src1 + n == src) {
-    l->len += len;
-    return;
-  }
-  pt_inst *i = sc_emit(h, core, PT_I_COPY, node);
-  i->dst = dst, i->src1 = src, i->len = len;
+  emit_move(h, core, node, PT_I_COPY, dst, src, len);
 }
 
 void sc_write(sched *h, int core, int node, uint32_t dst, int32_t len,

@@ -59,6 +59,42 @@ static int add_override(overrides *o, const char *cmd, const char *kv) {
   return EXIT_OK;
 }
 
+// Options every command that reads a model and a chip shares.
+typedef struct {
+  const char *arch_path;
+  overrides sets;
+  int unfold;
+  int json;
+} common_opts;
+
+#define COMMON_LONG_OPTIONS                                                  \
+  {"arch", required_argument, 0, 'a'}, {"unfold", required_argument, 0, 'u'}, \
+      {"set", required_argument, 0, 's'}, {"json", no_argument, 0, 'j'}
+
+// Handle option c if it is a common one: 1 handled, 0 not common, -1 a
+// usage error (already printed).
+static int common_option(int c, common_opts *o, const char *cmd) {
+  switch (c) {
+  case 'a':
+    o->arch_path = optarg;
+    return 1;
+  case 'u':
+    o->unfold = pt_unfold_parse(optarg);
+    if (o->unfold < 0) {
+      usage_error(cmd, "unknown unfolding format '%s'", optarg);
+      return -1;
+    }
+    return 1;
+  case 's':
+    return add_override(&o->sets, cmd, optarg) ? -1 : 1;
+  case 'j':
+    o->json = 1;
+    return 1;
+  default:
+    return 0;
+  }
+}
+
 static int load_inputs(const char *model, const char *arch_path,
                        const overrides *sets, pt_graph **g, pt_arch *arch,
                        pt_error *err) {
@@ -211,46 +247,31 @@ static void info_table(const pt_graph *g, const pt_arch *a,
 
 static int cmd_info(int argc, char **argv) {
   static const struct option opts[] = {
-      {"arch", required_argument, 0, 'a'},
-      {"unfold", required_argument, 0, 'u'},
-      {"set", required_argument, 0, 's'},
-      {"json", no_argument, 0, 'j'},
-      {"help", no_argument, 0, 'h'},
-      {0, 0, 0, 0}};
-  const char *arch_path = NULL;
-  overrides sets = {0};
-  int unfold = PT_UNF_IM2COL, json = 0, c;
+      COMMON_LONG_OPTIONS, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
+  common_opts co = {.unfold = PT_UNF_IM2COL};
+  int c;
   optind = 1;
   opterr = 0;
   while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-    switch (c) {
-    case 'a':
-      arch_path = optarg;
-      break;
-    case 'u':
-      unfold = pt_unfold_parse(optarg);
-      if (unfold < 0)
-        return usage_error("info", "unknown unfolding format '%s'", optarg);
-      break;
-    case 's':
-      if (add_override(&sets, "info", optarg))
-        return EXIT_ERR;
-      break;
-    case 'j':
-      json = 1;
-      break;
-    case 'h':
+    int r = common_option(c, &co, "info");
+    if (r < 0)
+      return EXIT_ERR;
+    if (r > 0)
+      continue;
+    if (c == 'h') {
       printf(info_help, pt_unfold_list());
       return EXIT_OK;
-    default:
-      return usage_error("info", "unknown or incomplete option '%s'",
-                         argv[optind - 1]);
     }
+    return usage_error("info", "unknown or incomplete option '%s'",
+                       argv[optind - 1]);
   }
   if (optind != argc - 1)
     return usage_error("info", "%s", optind >= argc
                                          ? "expected one MODEL file"
                                          : "expected exactly one MODEL file");
+  const char *arch_path = co.arch_path;
+  int unfold = co.unfold, json = co.json;
+  overrides sets = co.sets;
 
   pt_error err = {{0}};
   pt_graph *g = NULL;
@@ -390,30 +411,27 @@ static void compile_summary(const pt_map_ctx *c, const pt_mapping *m,
 
 static int cmd_compile(int argc, char **argv) {
   static const struct option opts[] = {
-      {"arch", required_argument, 0, 'a'},
+      COMMON_LONG_OPTIONS,
       {"mode", required_argument, 0, 'm'},
       {"replication", required_argument, 0, 'r'},
-      {"unfold", required_argument, 0, 'u'},
       {"emit", required_argument, 0, 'e'},
       {"no-grouping", no_argument, 0, 'G'},
       {"check", no_argument, 0, 'c'},
-      {"set", required_argument, 0, 's'},
-      {"json", no_argument, 0, 'j'},
       {"help", no_argument, 0, 'h'},
       {0, 0, 0, 0}};
-  const char *arch_path = NULL, *emit_kind = NULL, *emit_dir = NULL;
-  int unfold = PT_UNF_IM2COL, repl = PT_REPL_BALANCE, json = 0, grouping = 1;
-  int check = 0;
-  overrides sets = {0};
+  common_opts co = {.unfold = PT_UNF_IM2COL};
+  const char *emit_kind = NULL, *emit_dir = NULL;
+  int repl = PT_REPL_BALANCE, grouping = 1, check = 0, c;
   pt_mode mode = PT_MODE_HT;
-  int c;
   optind = 1;
   opterr = 0;
   while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+    int r = common_option(c, &co, "compile");
+    if (r < 0)
+      return EXIT_ERR;
+    if (r > 0)
+      continue;
     switch (c) {
-    case 'a':
-      arch_path = optarg;
-      break;
     case 'm':
       if (!strcmp(optarg, "ht"))
         mode = PT_MODE_HT;
@@ -427,11 +445,6 @@ static int cmd_compile(int argc, char **argv) {
       if (repl < 0)
         return usage_error("compile", "unknown replication heuristic '%s'",
                            optarg);
-      break;
-    case 'u':
-      unfold = pt_unfold_parse(optarg);
-      if (unfold < 0)
-        return usage_error("compile", "unknown unfolding format '%s'", optarg);
       break;
     case 'e':
       emit_kind = optarg;
@@ -448,13 +461,6 @@ static int cmd_compile(int argc, char **argv) {
     case 'c':
       check = 1;
       break;
-    case 's':
-      if (add_override(&sets, "compile", optarg))
-        return EXIT_ERR;
-      break;
-    case 'j':
-      json = 1;
-      break;
     case 'h':
       printf(compile_help, pt_unfold_list());
       return EXIT_OK;
@@ -465,6 +471,9 @@ static int cmd_compile(int argc, char **argv) {
   }
   if (optind != argc - 1)
     return usage_error("compile", "%s", "expected exactly one MODEL file");
+  const char *arch_path = co.arch_path;
+  int unfold = co.unfold, json = co.json;
+  overrides sets = co.sets;
 
   pt_error err = {{0}};
   pt_graph *g = NULL;
