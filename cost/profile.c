@@ -82,6 +82,8 @@ typedef struct {
   double busy[PT_U_COUNT];
   double finish;
   int heap_at;            // position in the heap, -1 when out
+  int64_t wait_st;        // S_LOAD: the store waited for, or -1
+  int wait_node;          // S_LOAD: the producer waited for, or -1
 } core;
 
 typedef struct {
@@ -490,16 +492,20 @@ static bool load_ready(sim *s, int c, const pt_inst *in, double *ready) {
     if (need < 0)
       continue; // stored before the simulated periods
     if (lag == 0) {
-      if (s->st_iter[st] < need)
+      if (s->st_iter[st] < need) {
+        k->wait_st = st, k->wait_node = -1;
         return false;
+      }
       if (s->st_iter[st] == need)
         *ready = dmax(*ready, s->st_time[st]);
     } else { // the whole producer, `lag` periods ago
       int slot = pn * s->W + need % s->W;
       if (s->nd_iter[slot] < need ||
           (s->nd_iter[slot] == need &&
-           s->nd_count[slot] < s->node_stores[pn]))
+           s->nd_count[slot] < s->node_stores[pn])) {
+        k->wait_st = -1, k->wait_node = pn;
         return false;
+      }
       if (s->nd_iter[slot] == need)
         *ready = dmax(*ready, s->nd_time[slot]);
     }
@@ -551,6 +557,10 @@ static void exec_store(sim *s, int c, const pt_inst *in) {
   // Wake the loads that may now go: they check again when popped.
   for (int i = 0; i < s->nwaiting;) {
     int w = s->waiting[i];
+    if (s->cs[w].wait_st != st && (pn < 0 || s->cs[w].wait_node != pn)) {
+      i++;
+      continue;
+    }
     const pt_inst *l = &s->cs[w].v[s->cs[w].pc];
     double ready;
     if (load_ready(s, w, l, &ready)) {
