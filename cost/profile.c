@@ -125,6 +125,7 @@ typedef struct {
   int nlinks, chip_link_base;
   chan *ch;                 // async channels [nc * nc]
   double *gm_free;          // [nchips]
+  double gm_busy;           // summed over chips
   // Statistics of the run.
   double pj[PT_E_COUNT];
   int64_t gload, gstore, noc_bytes, noc_byte_hops, noc_flits;
@@ -520,7 +521,7 @@ static void exec_load(sim *s, int c, const pt_inst *in, double ready) {
   int gm = s->nc + chip;
   double t = noc_send(s, c, gm, 0, k->s, NULL);
   t = phase(dmax(t, ready), &s->gm_free[chip],
-            pt_opcost_mem_ns(&s->a->global, b, false), NULL);
+            pt_opcost_mem_ns(&s->a->global, b, false), &s->gm_busy);
   s->pj[PT_E_GLOBAL] += pt_opcost_mem_pj(&s->a->global, b, false);
   s->gload += b;
   t = noc_send(s, gm, c, b, t, NULL);
@@ -534,7 +535,7 @@ static void exec_store(sim *s, int c, const pt_inst *in) {
   double t = lmem(s, k, k->s, b, false);
   t = noc_send(s, c, s->nc + chip, b, t, NULL);
   t = phase(t, &s->gm_free[chip], pt_opcost_mem_ns(&s->a->global, b, true),
-            NULL);
+            &s->gm_busy);
   s->pj[PT_E_GLOBAL] += pt_opcost_mem_pj(&s->a->global, b, true);
   s->gstore += b;
   int64_t st = s->store_base[c] + k->store_no++;
@@ -770,6 +771,7 @@ static void reset(sim *s, int iters, bool all_deps) {
   s->nwaiting = 0;
   s->nheap = 0;
   memset(s->pj, 0, sizeof s->pj);
+  s->gm_busy = 0;
   s->gload = s->gstore = s->noc_bytes = s->noc_byte_hops = s->noc_flits = 0;
 }
 
@@ -980,6 +982,7 @@ static void fill_report(sim *s, pt_prof_report *r, const pt_prof_opts *o,
   r->powered_cores = powered;
   r->crossbar_utilisation = xb > 0 && span > 0 ? xb_busy / (xb * span) : 0;
   r->crossbars_used_fraction = xb / (double)pt_arch_logical_total(a);
+  r->global_port_utilisation = span > 0 ? s->gm_busy / (s->nchips * span) : 0;
   // Static power: the powered cores, and the global memory of every chip
   // that has one of them.
   bool *chip_on = pt_calloc(s->nchips, 1);
@@ -1082,6 +1085,8 @@ struct cJSON *pt_prof_report_json(const pt_prof_report *r, bool per_core) {
   cJSON_AddNumberToObject(o, "crossbar_utilisation", r->crossbar_utilisation);
   cJSON_AddNumberToObject(o, "crossbars_used_fraction",
                           r->crossbars_used_fraction);
+  cJSON_AddNumberToObject(o, "global_port_utilisation",
+                          r->global_port_utilisation);
   cJSON_AddNumberToObject(o, "global_bytes", (double)r->global_bytes);
   cJSON_AddNumberToObject(o, "global_load_bytes", (double)r->global_load_bytes);
   cJSON_AddNumberToObject(o, "global_store_bytes",

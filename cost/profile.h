@@ -119,6 +119,8 @@ typedef struct {
   // and the fraction of the chip's logical crossbars mapped.
   double crossbar_utilisation;
   double crossbars_used_fraction;
+  // Busy time of the global memory ports over the run's time (all chips).
+  double global_port_utilisation;
   int64_t global_bytes, global_load_bytes, global_store_bytes;
   int64_t noc_bytes, noc_byte_hops, noc_flits;
   int64_t instructions;

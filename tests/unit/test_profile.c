@@ -235,6 +235,7 @@ static void test_global_port_contention(void **state) {
   assert_float_equal(fin(&h, 0), 49, 1e-9);
   assert_float_equal(fin(&h, 1), 91, 1e-9);
   assert_int_equal(h.r.global_load_bytes, 128);
+  assert_float_equal(h.r.global_port_utilisation, 80.0 / 91, 1e-12);
   hand_free(&h);
   // Alone, core 1 would be done at 3 + 40 + 6 + 4 = 53.
   hand_init(&h, 2, 1, 0, NULL);
