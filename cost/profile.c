@@ -488,7 +488,7 @@ static bool load_ready(sim *s, int c, const pt_inst *in, double *ready) {
     last = st;
     int pn = s->st_node[st];
     int gp = group_of(s, pn);
-    int lag = s->all_deps || gc < 0 || gp < 0 ? 0 : gc - gp;
+    int lag = s->all_deps || gc < 0 || gp < 0 || gp > gc ? 0 : gc - gp;
     int need = k->it - lag;
     if (need < 0)
       continue; // stored before the simulated periods
