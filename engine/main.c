@@ -14,6 +14,7 @@
 #include "compiler/partition.h"
 #include "compiler/program.h"
 #include "cost/arch.h"
+#include "cost/profile.h"
 
 enum { EXIT_OK = 0, EXIT_ERR = 2 };
 
@@ -302,10 +303,11 @@ static const char compile_help[] =
     "                       [--unfold FORMAT] [--emit asm|json DIR] [--json]\n"
     "\n"
     "Map the network with the heuristics (replication, then layout: AGs of a\n"
-    "copy kept on one core, cores filled in order) and schedule it into one\n"
+    "copy kept on one core, cores filled in order), schedule it into one\n"
     "instruction stream per core: one steady-state period of the layer\n"
     "pipeline (--mode ht, every layer advances by one sample) or one\n"
-    "inference of the pixel pipeline (--mode ll).\n"
+    "inference of the pixel pipeline (--mode ll), and profile the streams:\n"
+    "throughput, latency and energy per sample (docs/cost-model.md).\n"
     "\n"
     "  --arch FILE         chip description (default configs/arch/isaac.json)\n"
     "  --mode ht|ll        high throughput (default) or low latency\n"
@@ -326,7 +328,7 @@ static const char compile_help[] =
     "  -h, --help          this text\n";
 
 static void compile_json(const pt_map_ctx *c, const pt_mapping *m,
-                         const pt_program *p) {
+                         const pt_program *p, const pt_prof_report *prof) {
   pt_prog_stats st;
   pt_prog_stats_of(p, &st);
   cJSON *o = cJSON_CreateObject();
@@ -373,6 +375,7 @@ static void compile_json(const pt_map_ctx *c, const pt_mapping *m,
     cJSON_AddNumberToObject(x, "peak_local_bytes", (double)s->peak_local_bytes);
     cJSON_AddItemToArray(pc, x);
   }
+  cJSON_AddItemToObject(o, "profile", pt_prof_report_json(prof, false));
   char *txt = cJSON_PrintUnformatted(o);
   puts(txt);
   free(txt);
@@ -380,7 +383,7 @@ static void compile_json(const pt_map_ctx *c, const pt_mapping *m,
 }
 
 static void compile_summary(const pt_map_ctx *c, const pt_mapping *m,
-                            const pt_program *p) {
+                            const pt_program *p, const pt_prof_report *r) {
   pt_prog_stats st;
   pt_prog_stats_of(p, &st);
   int64_t total = 0, peak = 0;
@@ -407,6 +410,17 @@ static void compile_summary(const pt_map_ctx *c, const pt_mapping *m,
   for (int l = 0; l < c->nlayers; l++)
     printf(" %d", m->repl[l]);
   printf("\n");
+  if (m->mode == PT_MODE_HT)
+    printf("  profiled: %.4g samples/s (period %.4g ms), first sample after "
+           "%.4g ms, %.4g mJ per sample\n", r->throughput_sps,
+           r->period_s * 1e3, r->first_latency_s * 1e3, r->energy_j * 1e3);
+  else
+    printf("  profiled: latency %.4g ms (%.4g samples/s), %.4g mJ per "
+           "sample\n", r->latency_s * 1e3, r->throughput_sps,
+           r->energy_j * 1e3);
+  printf("  crossbar utilisation %.1f%%, global memory %lld bytes, NoC %lld "
+         "bytes\n", 100 * r->crossbar_utilisation,
+         (long long)r->global_bytes, (long long)r->noc_bytes);
 }
 
 static int cmd_compile(int argc, char **argv) {
@@ -513,10 +527,17 @@ static int cmd_compile(int argc, char **argv) {
     fail(&err);
     goto out;
   }
+  pt_prof_report prof;
+  if (pt_prof_run(p, g, &arch, NULL, &prof, &err)) {
+    pt_error_prefix(&err, "profiling %s on %s: ", g->name, arch.name);
+    fail(&err);
+    goto out;
+  }
   if (json)
-    compile_json(&ctx, m, p);
+    compile_json(&ctx, m, p, &prof);
   else
-    compile_summary(&ctx, m, p);
+    compile_summary(&ctx, m, p, &prof);
+  pt_prof_report_free(&prof);
   rc = EXIT_OK;
 out:
   pt_prog_free(p);
