@@ -1,0 +1,315 @@
+// Unit tests of the functional executor and the verifier (cost/execute.c)
+// and of the weight map they rest on (pt_part_weight_index): every
+// unfolding format computes a direct convolution when its matrices are
+// filled by the weight map and driven by the pieces and targets; compiled
+// streams reproduce the CPU reference in HT and LL, over formats,
+// replication heuristics and chips where partial sums travel; a corrupted
+// stream fails.
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "compiler/partition.h"
+
+// A small deterministic generator for test data (values in [-1, 1)).
+static uint64_t rng_state = 1;
+static float frand(void) {
+  rng_state = rng_state * 6364136223846793005ULL + 1442695040888963407ULL;
+  return (float)((rng_state >> 40) / (double)(1 << 24)) * 2.0f - 1.0f;
+}
+static int irand(int n) { return (int)((frand() + 1.0f) * 0.5f * n) % n; }
+
+static float *frand_array(int64_t n) {
+  float *v = malloc((size_t)n * sizeof *v);
+  for (int64_t i = 0; i < n; i++)
+    v[i] = frand();
+  return v;
+}
+
+// ---------------------------------------------------------------------------
+// Hand-made graphs
+
+typedef struct {
+  int c, h, w, o, groups, kh, kw, sh, sw, dh, dw, pt, pl, pb, pr;
+} conv_shape;
+
+static int64_t conv_out(int in, int k, int s, int d, int p0, int p1) {
+  return (in + p0 + p1 - d * (k - 1) - 1) / s + 1;
+}
+
+// x [1, c, h, w] -> conv -> y, with random weights (and a bias when asked).
+static pt_graph *conv_graph(const conv_shape *q, bool bias) {
+  pt_graph *g = pt_graph_new("conv.onnx");
+  int64_t xd[4] = {1, q->c, q->h, q->w};
+  int64_t wd[4] = {q->o, q->c / q->groups, q->kh, q->kw};
+  int64_t yd[4] = {1, q->o, conv_out(q->h, q->kh, q->sh, q->dh, q->pt, q->pb),
+                   conv_out(q->w, q->kw, q->sw, q->dw, q->pl, q->pr)};
+  int64_t bd[1] = {q->o};
+  int x = pt_graph_add_tensor(g, "x", PT_F32, 4, xd);
+  int wt = pt_graph_add_tensor(g, "w", PT_F32, 4, wd);
+  g->t[wt].is_const = true;
+  g->t[wt].fdata = frand_array(pt_tensor_numel(&g->t[wt]));
+  int b = -1;
+  if (bias) {
+    b = pt_graph_add_tensor(g, "b", PT_F32, 1, bd);
+    g->t[b].is_const = true;
+    g->t[b].fdata = frand_array(q->o);
+  }
+  int y = pt_graph_add_tensor(g, "y", PT_F32, 4, yd);
+  int n = pt_graph_add_node(g, "conv", 0, PT_OP_CONV);
+  pt_node *nd = &g->n[n];
+  nd->nin = bias ? 3 : 2, nd->in[0] = x, nd->in[1] = wt, nd->in[2] = b;
+  nd->nout = 1, nd->out[0] = y;
+  nd->a.nspatial = 2;
+  nd->a.kernel[0] = q->kh, nd->a.kernel[1] = q->kw;
+  nd->a.stride[0] = q->sh, nd->a.stride[1] = q->sw;
+  nd->a.dilation[0] = q->dh, nd->a.dilation[1] = q->dw;
+  nd->a.pad_begin[0] = q->pt, nd->a.pad_begin[1] = q->pl;
+  nd->a.pad_end[0] = q->pb, nd->a.pad_end[1] = q->pr;
+  nd->a.group = q->groups;
+  g->t[y].producer = n;
+  g->inputs[g->ninputs++] = x;
+  g->outputs[g->noutputs++] = y;
+  g->has_weights = true;
+  return g;
+}
+
+// x [1, c, h, w] -> flatten [1, c*h*w] -> fc (o outputs) -> y [1, o].
+static pt_graph *fc_graph(int c, int h, int w, int o, bool trans_b) {
+  pt_graph *g = pt_graph_new("fc.onnx");
+  int64_t xd[4] = {1, c, h, w}, fd[2] = {1, (int64_t)c * h * w};
+  int64_t wd[2] = {trans_b ? o : fd[1], trans_b ? fd[1] : o}, yd[2] = {1, o};
+  int64_t bd[1] = {o};
+  int x = pt_graph_add_tensor(g, "x", PT_F32, 4, xd);
+  int f = pt_graph_add_tensor(g, "flat", PT_F32, 2, fd);
+  int wt = pt_graph_add_tensor(g, "w", PT_F32, 2, wd);
+  g->t[wt].is_const = true;
+  g->t[wt].fdata = frand_array(pt_tensor_numel(&g->t[wt]));
+  int b = pt_graph_add_tensor(g, "b", PT_F32, 1, bd);
+  g->t[b].is_const = true;
+  g->t[b].fdata = frand_array(o);
+  int y = pt_graph_add_tensor(g, "y", PT_F32, 2, yd);
+  int r = pt_graph_add_node(g, "flatten", 0, PT_OP_RESHAPE);
+  g->n[r].nin = 1, g->n[r].in[0] = x, g->n[r].nout = 1, g->n[r].out[0] = f;
+  g->t[f].producer = r;
+  int n = pt_graph_add_node(g, "fc", 1, PT_OP_FC);
+  g->n[n].nin = 3, g->n[n].in[0] = f, g->n[n].in[1] = wt, g->n[n].in[2] = b;
+  g->n[n].nout = 1, g->n[n].out[0] = y;
+  g->n[n].a.trans_b = trans_b;
+  g->n[n].a.alpha = g->n[n].a.beta = 1;
+  g->t[y].producer = n;
+  g->inputs[g->ninputs++] = x;
+  g->outputs[g->noutputs++] = y;
+  g->has_weights = true;
+  return g;
+}
+
+// A chip of small crossbars so that matrices have several row and column
+// blocks and small groups are packed.
+static void small_chip(pt_arch *a, int xbar, int xbars_per_core, int cores) {
+  pt_arch_defaults(a);
+  a->chips_x = a->chips_y = 1;
+  a->cores_x = cores, a->cores_y = 1, a->cores = cores;
+  a->xbars_per_core = xbars_per_core;
+  a->xbar_rows = a->xbar_cols = xbar;
+  a->cell_bits = a->weight_bits = 8;
+  a->signed_pairs = false;
+  a->act_bits = 16;
+  a->dac_count = xbar;
+  a->local.size_bytes = 1 << 20;
+}
+
+// ---------------------------------------------------------------------------
+// The weight map against a direct convolution
+
+// y[o][oy][ox] of a direct convolution (no bias).
+static void direct_conv(const conv_shape *q, const float *x, const float *w,
+                        float *y, int64_t ho, int64_t wo) {
+  int ig = q->c / q->groups, og = q->o / q->groups;
+  for (int o = 0; o < q->o; o++)
+    for (int64_t oy = 0; oy < ho; oy++)
+      for (int64_t ox = 0; ox < wo; ox++) {
+        double s = 0;
+        int grp = o / og;
+        for (int i = 0; i < ig; i++)
+          for (int ky = 0; ky < q->kh; ky++)
+            for (int kx = 0; kx < q->kw; kx++) {
+              int64_t iy = oy * q->sh - q->pt + ky * q->dh;
+              int64_t ix = ox * q->sw - q->pl + kx * q->dw;
+              if (iy < 0 || iy >= q->h || ix < 0 || ix >= q->w)
+                continue;
+              s += (double)w[((o * ig + i) * q->kh + ky) * q->kw + kx] *
+                   x[((grp * ig + i) * q->h + iy) * q->w + ix];
+            }
+        y[(o * ho + oy) * wo + ox] = (float)s;
+      }
+}
+
+// Runs every matrix of p at every step through pieces and targets with
+// the matrix the weight map fills; returns the output (NCHW) and checks
+// that every weight is placed exactly once.
+static float *conv_by_matrices(const pt_graph *g, const pt_part *p,
+                               const float *x) {
+  const pt_node *n = &g->n[p->node];
+  const pt_tensor *wt = &g->t[n->in[1]];
+  int64_t C = p->in_chw[0], H = p->in_chw[1], W = p->in_chw[2];
+  int64_t O = p->out_chw[0], HO = p->out_chw[1], WO = p->out_chw[2];
+  float *y = calloc((size_t)(O * HO * WO), sizeof *y);
+  int *seen = calloc((size_t)pt_tensor_numel(wt), sizeof *seen);
+  float *mat = malloc((size_t)(p->rows * p->cols) * sizeof *mat);
+  float *v = malloc((size_t)p->rows * sizeof *v);
+  double *out = malloc((size_t)p->cols * sizeof *out);
+  pt_piece *pc = malloc((size_t)pt_part_max_pieces(p) * sizeof *pc);
+  pt_target *tg = malloc((size_t)(pt_part_max_pieces(p) + p->cols) *
+                         sizeof *tg);
+  for (int64_t m = 0; m < p->matrices; m++) {
+    for (int64_t r = 0; r < p->rows; r++)
+      for (int64_t c = 0; c < p->cols; c++) {
+        int64_t o, i, ky, kx;
+        int64_t k = pt_part_weight_index(g, p, m, r, c, &o, &i, &ky, &kx);
+        mat[r * p->cols + c] = k < 0 ? 0 : wt->fdata[k];
+        if (k >= 0)
+          seen[k]++;
+      }
+    for (int64_t s = 0; s < p->steps; s++) {
+      int np = pt_part_inputs(g, p, m, s, pc), at = 0;
+      for (int k = 0; k < np; k++)
+        for (int j = 0; j < pc[k].n; j++)
+          v[at++] = pc[k].zero ? 0
+                               : x[((pc[k].c0 + j) * H + pc[k].y) * W +
+                                   pc[k].x];
+      assert_int_equal(at, p->rows);
+      for (int64_t c = 0; c < p->cols; c++) {
+        out[c] = 0;
+        for (int64_t r = 0; r < p->rows; r++)
+          out[c] += (double)v[r] * mat[r * p->cols + c];
+      }
+      int nt = pt_part_targets(g, p, m, s, tg);
+      for (int k = 0; k < nt; k++)
+        for (int j = 0; j < tg[k].n; j++)
+          y[((tg[k].c0 + j) * HO + tg[k].y) * WO + tg[k].x] +=
+              (float)out[tg[k].col0 + j];
+    }
+  }
+  for (int64_t k = 0; k < pt_tensor_numel(wt); k++)
+    assert_int_equal(seen[k], 1);
+  (void)C;
+  free(seen);
+  free(mat);
+  free(v);
+  free(out);
+  free(pc);
+  free(tg);
+  return y;
+}
+
+static void check_conv_formats(const conv_shape *q, int xbar) {
+  pt_graph *g = conv_graph(q, false);
+  pt_arch a;
+  small_chip(&a, xbar, 64, 4);
+  const pt_tensor *yt = &g->t[g->outputs[0]];
+  int64_t ho = yt->dims[2], wo = yt->dims[3];
+  float *x = frand_array((int64_t)q->c * q->h * q->w);
+  float *want = malloc((size_t)pt_tensor_numel(yt) * sizeof *want);
+  direct_conv(q, x, g->t[g->n[0].in[1]].fdata, want, ho, wo);
+  for (int u = 0; u < PT_UNF_COUNT; u++) {
+    pt_part p;
+    pt_error err;
+    assert_int_equal(pt_part_layer(g, 0, u, &a, &p, &err), 0);
+    float *got = conv_by_matrices(g, &p, x);
+    for (int64_t i = 0; i < pt_tensor_numel(yt); i++)
+      if (fabsf(got[i] - want[i]) > 1e-4f) {
+        print_message("format %s, conv c%d o%d g%d k%dx%d s%dx%d d%dx%d "
+                      "pads %d %d %d %d, gpack %lld: output %lld is %g, "
+                      "expected %g\n", pt_unfold_name(u), q->c, q->o,
+                      q->groups, q->kh, q->kw, q->sh, q->sw, q->dh, q->dw,
+                      q->pt, q->pl, q->pb, q->pr, (long long)p.gpack,
+                      (long long)i, got[i], want[i]);
+        fail();
+      }
+    free(got);
+  }
+  free(x);
+  free(want);
+  pt_graph_free(g);
+}
+
+static void test_weight_index_conv(void **state) {
+  (void)state;
+  static const conv_shape fixed[] = {
+      {3, 6, 6, 4, 1, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1},  // plain 3x3 pad 1
+      {4, 7, 5, 6, 2, 3, 2, 2, 1, 1, 2, 0, 1, 2, 0},  // groups, stride, dil.
+      {8, 5, 5, 8, 8, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1},  // depthwise (packed)
+      {6, 9, 9, 6, 3, 3, 3, 2, 2, 2, 2, 2, 2, 2, 2},  // strided, dilated
+      {4, 4, 4, 8, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0},  // 1x1
+      {2, 3, 8, 4, 2, 1, 3, 1, 3, 1, 1, 0, 1, 0, 1},  // 1x3, stride 3
+  };
+  for (size_t i = 0; i < sizeof fixed / sizeof *fixed; i++) {
+    check_conv_formats(&fixed[i], 16);
+    check_conv_formats(&fixed[i], 4);
+  }
+  // Random small convs: groups, strides, dilations and padding.
+  rng_state = 7;
+  for (int t = 0; t < 60; t++) {
+    conv_shape q;
+    q.groups = 1 + irand(3);
+    q.c = q.groups * (1 + irand(3));
+    q.o = q.groups * (1 + irand(3));
+    q.kh = 1 + irand(3), q.kw = 1 + irand(3);
+    q.sh = 1 + irand(2), q.sw = 1 + irand(3);
+    q.dh = 1 + irand(2), q.dw = 1 + irand(2);
+    q.pt = irand(q.kh), q.pb = irand(q.kh);
+    q.pl = irand(q.kw), q.pr = irand(q.kw);
+    q.h = (q.kh - 1) * q.dh + 1 + irand(5);
+    q.w = (q.kw - 1) * q.dw + 1 + irand(5);
+    check_conv_formats(&q, 4 + 4 * irand(4));
+  }
+}
+
+// fc after a flatten of a 4-D map: rows follow the flat HWC input.
+static void test_weight_index_fc(void **state) {
+  (void)state;
+  for (int tb = 0; tb < 2; tb++) {
+    pt_graph *g = fc_graph(3, 2, 4, 5, tb);
+    pt_arch a;
+    small_chip(&a, 16, 64, 4);
+    pt_part p;
+    pt_error err;
+    assert_int_equal(pt_part_layer(g, 1, PT_UNF_IM2COL, &a, &p, &err), 0);
+    const float *w = g->t[g->n[1].in[1]].fdata;
+    float *x = frand_array(24);
+    float hwc[24];
+    for (int c = 0; c < 3; c++)
+      for (int px = 0; px < 8; px++)
+        hwc[px * 3 + c] = x[c * 8 + px];
+    for (int o = 0; o < 5; o++) {
+      double want = 0, got = 0;
+      for (int f = 0; f < 24; f++)
+        want += (double)x[f] * w[tb ? o * 24 + f : f * 5 + o];
+      for (int r = 0; r < 24; r++) {
+        int64_t oo, i, ky, kx;
+        int64_t k = pt_part_weight_index(g, &p, 0, r, o, &oo, &i, &ky, &kx);
+        assert_true(k >= 0);
+        assert_int_equal(oo, o);
+        got += (double)hwc[r] * w[k];
+      }
+      assert_true(fabs(got - want) < 1e-5);
+    }
+    free(x);
+    pt_graph_free(g);
+  }
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_weight_index_conv),
+      cmocka_unit_test(test_weight_index_fc),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
