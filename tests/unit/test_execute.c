@@ -16,6 +16,8 @@
 #include <cmocka.h>
 
 #include "compiler/partition.h"
+#include "compiler/reference.h"
+#include "cost/execute.h"
 
 // A small deterministic generator for test data (values in [-1, 1)).
 static uint64_t rng_state = 1;
@@ -306,10 +308,66 @@ static void test_weight_index_fc(void **state) {
   }
 }
 
+// ---------------------------------------------------------------------------
+// Verification of compiled programs
+
+static pt_graph *load_model(const char *name) {
+  char path[512], notice[256];
+  pt_error err;
+  snprintf(path, sizeof path, "%s/configs/workloads/%s", PT_SOURCE_DIR, name);
+  pt_graph *g = pt_graph_load(path, notice, sizeof notice, &err);
+  if (!g)
+    print_message("%s\n", err.msg);
+  assert_non_null(g);
+  return g;
+}
+
+static void report(const char *what, const pt_verify_report *r) {
+  print_message("%-40s %s  err %.3g (rel %.3g, max|golden| %.3g), %lld "
+                "outputs, %lld instructions, ref %.0f ms, exec %.0f ms%s%s\n",
+                what, r->pass ? "pass" : "FAIL", r->max_abs_err,
+                r->max_rel_err, r->max_golden, (long long)r->outputs,
+                (long long)r->instructions_executed, r->ref_ms, r->exec_ms,
+                r->random_weights ? ", random weights" : "",
+                r->pass ? "" : "");
+  if (!r->pass)
+    print_message("  %s\n", r->reason);
+}
+
+// Compile g for a, verify, and expect a pass.
+static void expect_pass(pt_graph *g, const pt_arch *a, pt_unfold u,
+                        pt_repl how, pt_mode mode, const char *what) {
+  pt_verify_opts o = pt_verify_defaults();
+  pt_verify_report r;
+  pt_error err = {{0}};
+  int rc = pt_verify(g, a, u, how, mode, &o, &r, &err);
+  if (rc)
+    print_message("%s: %s\n", what, err.msg);
+  assert_int_equal(rc, 0);
+  report(what, &r);
+  assert_true(r.pass);
+  assert_true(r.instructions_executed > 0);
+  assert_true(r.outputs > 0);
+}
+
+static void test_tiny(void **state) {
+  (void)state;
+  pt_graph *g = load_model("tiny.onnx");
+  assert_true(g->has_weights);
+  pt_arch a;
+  small_chip(&a, 16, 1, 24);
+  expect_pass(g, &a, PT_UNF_IM2COL, PT_REPL_BALANCE, PT_MODE_HT,
+              "tiny ht im2col balance");
+  expect_pass(g, &a, PT_UNF_IM2COL, PT_REPL_BALANCE, PT_MODE_LL,
+              "tiny ll im2col balance");
+  pt_graph_free(g);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_weight_index_conv),
       cmocka_unit_test(test_weight_index_fc),
+      cmocka_unit_test(test_tiny),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
