@@ -55,6 +55,13 @@ typedef struct {
   int64_t global_elems;     // (elements), free()d by pt_exec_report_free
   uint8_t *stored;          // [global_elems] 1 = written by a store, input
                             // or constant
+  // keep_global, LL: the pixels completed in local memory, caught at the
+  // vec/copy flagged FINAL when it covers the whole pixel (all channels):
+  // final[t] (NCHW, last sample) for each layer output t, NULL for those
+  // never seen; final_missing[t] pixels of t not caught.
+  float **final;            // [g->nt]
+  int64_t *final_missing;   // [g->nt]
+  int ntensors;
 } pt_exec_report;
 
 // Run program p (compiled for mapping m of context c) on the graph's
@@ -83,12 +90,20 @@ int64_t pt_exec_read_tensor(const pt_program *p, const pt_graph *g,
                             int t, float *out);
 
 // ---- verification ----
-// The program passes when, for every element of every graph output,
+// The program passes when it runs to its end and, for every element of
+// every graph output,
 //     |executed - golden| <= tol * max(1, max |golden|)
 // with max |golden| taken over all outputs (a tolerance relative to the
-// outputs' scale, absolute for outputs below 1). The default tol, 1e-4,
-// is about 1000 float32 roundings: the executor adds partial sums in a
-// different order than the reference (float per AG, double per output).
+// outputs' scale, absolute for outputs below 1), and when every layer
+// whose output was seen whole is within the same bound with its own
+// max |golden|: an error that washes out before the outputs (a wrong
+// pixel under a global pooling) still fails. HT programs store every
+// layer in global memory; LL programs keep layers in local memory, where
+// the executor catches each pixel at the vec/copy flagged FINAL that
+// completes it (layers whose pixels are completed piecewise, e.g. a
+// channel shuffle, are not compared). The default tol, 1e-4, is
+// about 1000 float32 roundings: the executor adds partial sums in another
+// order than the reference (float per AG, double per output).
 #define PT_VERIFY_TOL 1e-4
 
 typedef struct {
@@ -109,8 +124,9 @@ typedef struct {
   bool random_weights;        // the model was structure-only: weights were
                               // drawn by pt_ref_random_weights(g, seed)
   // First layer (topological order) whose output in global memory differs
-  // from the reference beyond the tolerance, -1 when none was found (LL
-  // keeps only the network's outputs in global memory).
+  // from the reference beyond the tolerance, -1 when none does; how many
+  // layers were complete in global memory and compared (the last sample
+  // of a batch).
   int bad_node;
   double bad_node_err;
   int layers_compared;
