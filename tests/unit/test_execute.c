@@ -5,6 +5,9 @@
 // streams reproduce the CPU reference in HT and LL, over formats,
 // replication heuristics and chips where partial sums travel; a corrupted
 // stream fails.
+//
+// `test_execute long` (or PT_LONG=1) runs the long set instead: the
+// bundled ImageNet workloads in HT and LL (about a minute).
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -720,7 +723,42 @@ static void test_fixed_point(void **state) {
   pt_graph_free(g);
 }
 
-int main(void) {
+// ---------------------------------------------------------------------------
+// Bundled workloads (structure-only: seeded random weights) on the default
+// chip. vgg8's fc reads a flattened 4x4 map (rows permuted to HWC).
+
+static void workload(const char *name, bool both_modes) {
+  char file[128], arch[512];
+  snprintf(file, sizeof file, "%s.onnx", name);
+  snprintf(arch, sizeof arch, "%s/configs/arch/isaac.json", PT_SOURCE_DIR);
+  pt_graph *g = load_model(file);
+  pt_arch a;
+  pt_error err;
+  assert_int_equal(pt_arch_load(arch, &a, &err), 0);
+  for (int mode = 0; mode < (both_modes ? 2 : 1); mode++) {
+    char what[128];
+    snprintf(what, sizeof what, "%s %s im2col balance", name,
+             mode ? "ll" : "ht");
+    expect_pass(g, &a, PT_UNF_IM2COL, PT_REPL_BALANCE, mode, what);
+  }
+  pt_graph_free(g);
+}
+
+static void test_vgg8(void **state) {
+  (void)state;
+  workload("vgg8", true);
+}
+
+// The long set (`test_execute long`, or PT_LONG=1): a few seconds each.
+static void test_long_workloads(void **state) {
+  (void)state;
+  static const char *models[] = {"resnet18", "squeezenet1_0", "mobilenet_v2",
+                                 "googlenet", "shufflenet_v2_x1_0"};
+  for (size_t i = 0; i < sizeof models / sizeof *models; i++)
+    workload(models[i], true);
+}
+
+int main(int argc, char **argv) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_weight_index_conv),
       cmocka_unit_test(test_weight_index_fc),
@@ -737,6 +775,13 @@ int main(void) {
       cmocka_unit_test(test_corrupt_other),
       cmocka_unit_test(test_exec_errors),
       cmocka_unit_test(test_fixed_point),
+      cmocka_unit_test(test_vgg8),
   };
+  const struct CMUnitTest long_tests[] = {
+      cmocka_unit_test(test_long_workloads),
+  };
+  const char *env = getenv("PT_LONG");
+  if ((argc > 1 && !strcmp(argv[1], "long")) || (env && *env && *env != '0'))
+    return cmocka_run_group_tests(long_tests, NULL, NULL);
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
