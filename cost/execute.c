@@ -661,7 +661,11 @@ static int write_constants(exec *e) {
     if (!x->is_const || base < 0)
       continue;
     int64_t n = pt_tensor_numel(x), k = base / e->eb;
-    if (base % e->eb || k + n > e->nglobal)
+    if (base % e->eb)
+      return pt_errorf(e->err, "constant '%s': global base %lld is not a "
+                       "multiple of the element size %d", x->name,
+                       (long long)base, e->eb);
+    if (k + n > e->nglobal)
       return pt_errorf(e->err, "constant '%s': global region at %lld of %lld "
                        "elements does not fit the global memory", x->name,
                        (long long)base, (long long)n);
