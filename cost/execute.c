@@ -35,6 +35,12 @@ static bool is_poison(float f) {
   return u == POISON_BITS;
 }
 
+// A buffer's allocation or release: at instruction `at` of its core, its
+// bytes become garbage (poisoned).
+typedef struct {
+  int64_t at, buf;
+} buf_event;
+
 typedef struct {
   const float *w;     // row 0, column 0 of the AG's block
   int64_t stride;     // floats between rows
@@ -52,7 +58,7 @@ typedef struct {
   uint8_t *stored;
   int64_t nglobal;
   int64_t *pc;
-  int64_t **ev;       // per core: (instruction index << 32 | buffer)...
+  buf_event **ev;     // per core, sorted by instruction
   int64_t *nev, *evat;
   float **mats;       // [layer] matrices x rows x cols
   ag_block *ag;       // [nags]
@@ -283,13 +289,11 @@ static void poison(float *v, int64_t n) {
 
 // Buffer allocations and releases reached by core's pc poison their bytes.
 static void apply_buffer_events(exec *e, int core) {
-  const pt_program *p = e->p;
   while (e->evat[core] < e->nev[core]) {
-    int64_t ev = e->ev[core][e->evat[core]];
-    const pt_buf *b = &p->buf[ev >> 1];
-    int64_t at = ev & 1 ? b->to : b->from;
-    if (at > e->pc[core])
+    const buf_event *ev = &e->ev[core][e->evat[core]];
+    if (ev->at > e->pc[core])
       break;
+    const pt_buf *b = &e->p->buf[ev->buf];
     int64_t lo = b->addr / e->eb, hi = pt_ceil_div(b->addr + b->bytes, e->eb);
     if (hi > e->nlocal[core])
       hi = e->nlocal[core];
@@ -299,16 +303,9 @@ static void apply_buffer_events(exec *e, int core) {
   }
 }
 
-static const pt_program *sort_prog;
-
-static int64_t ev_index(int64_t ev) {
-  const pt_buf *b = &sort_prog->buf[ev >> 1];
-  return ev & 1 ? b->to : b->from;
-}
-
 static int cmp_ev(const void *x, const void *y) {
-  int64_t a = ev_index(*(const int64_t *)x), b = ev_index(*(const int64_t *)y);
-  return (a > b) - (a < b);
+  const buf_event *a = x, *b = y;
+  return (a->at > b->at) - (a->at < b->at);
 }
 
 static void build_events(exec *e) {
@@ -325,14 +322,13 @@ static void build_events(exec *e) {
     e->nev[c] = 0;
   }
   for (int64_t i = 0; i < p->nbuf; i++) {
-    int c = p->buf[i].core;
-    if (c < 0 || c >= nc)
+    const pt_buf *b = &p->buf[i];
+    if (b->core < 0 || b->core >= nc)
       continue;
-    e->ev[c][e->nev[c]++] = 2 * i;
-    if (p->buf[i].to >= 0) // never released: lives to the end
-      e->ev[c][e->nev[c]++] = 2 * i + 1;
+    e->ev[b->core][e->nev[b->core]++] = (buf_event){b->from, i};
+    if (b->to >= 0) // never released: lives to the end
+      e->ev[b->core][e->nev[b->core]++] = (buf_event){b->to, i};
   }
-  sort_prog = p; // qsort has no context argument in C11
   for (int c = 0; c < nc; c++)
     qsort(e->ev[c], e->nev[c], sizeof *e->ev[c], cmp_ev);
 }
