@@ -405,3 +405,70 @@ int pt_part_targets(const pt_graph *g, const pt_part *p, int64_t m,
   }
   return n;
 }
+
+// ---------------------------------------------------------------------------
+// The weights of a matrix: the inverse of the orders above. Rows are
+// (tap, packed group, channel) and columns (tap, packed group, output
+// channel), where a row tap is (ky, kx) for im2col, kx for row and
+// row-scatter, none for tap and scatter (the matrix is tap/row p), and a
+// column tap (ky, kx) for scatter, ky for row-scatter, none otherwise.
+
+// The fc's flat input in HWC order comes from a map of hw > 1 pixels of c
+// channels when it is a flatten (a chain of reshapes) of such a map.
+static bool fc_flattened(const pt_graph *g, const pt_part *p, int64_t *c,
+                         int64_t *hw) {
+  int t = g->n[p->node].in[0];
+  int pr = g->t[t].producer;
+  while (pr >= 0 && (g->n[pr].op == PT_OP_RESHAPE ||
+                     g->n[pr].op == PT_OP_IDENTITY)) {
+    t = g->n[pr].in[0];
+    pr = g->t[t].producer;
+  }
+  int64_t chw[3];
+  if (g->t[t].ndim < 3 || pt_tensor_chw(&g->t[t], chw))
+    return false;
+  *c = chw[0], *hw = chw[1] * chw[2];
+  return *hw > 1 && chw[0] * *hw == p->rows;
+}
+
+int64_t pt_part_weight_index(const pt_graph *g, const pt_part *p, int64_t m,
+                             int64_t row, int64_t col, int64_t *o,
+                             int64_t *i, int64_t *ky, int64_t *kx) {
+  const pt_node *n = &g->n[p->node];
+  *ky = *kx = 0;
+  if (n->op == PT_OP_FC) {
+    int64_t c, hw, f = row;
+    if (fc_flattened(g, p, &c, &hw))
+      f = row % c * hw + row / c;
+    *o = col, *i = f;
+    return n->a.trans_b ? col * p->rows + f : f * p->cols + col;
+  }
+  geom q = geometry(g, p);
+  int64_t t = m % q.P, grp = m / q.P * p->gpack;
+  int64_t gr = row / q.ig % p->gpack, rt = row / (q.ig * p->gpack);
+  int64_t gc = col / q.og % p->gpack, ct = col / (q.og * p->gpack);
+  if (gr != gc)
+    return -1;
+  switch (p->unfold) {
+  case PT_UNF_IM2COL:
+    *ky = rt / q.kw, *kx = rt % q.kw;
+    break;
+  case PT_UNF_I_O_K2:
+    *ky = t / q.kw, *kx = t % q.kw;
+    break;
+  case PT_UNF_I_OK2:
+    *ky = ct / q.kw, *kx = ct % q.kw;
+    break;
+  case PT_UNF_IK_O_K:
+    *ky = t, *kx = rt;
+    break;
+  case PT_UNF_IK_OK:
+    *ky = ct, *kx = rt;
+    break;
+  default:
+    return -1;
+  }
+  *o = (grp + gc) * q.og + col % q.og;
+  *i = row % q.ig;
+  return ((*o * q.ig + *i) * q.kh + *ky) * q.kw + *kx;
+}

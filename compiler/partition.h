@@ -98,4 +98,18 @@ int pt_part_inputs(const pt_graph *g, const pt_part *p, int64_t m,
                    int64_t s, pt_piece *out);
 int pt_part_targets(const pt_graph *g, const pt_part *p, int64_t m,
                     int64_t s, pt_target *out);
+
+// ---- the weights of a matrix ----
+// Which weight cell (row, col) of matrix m holds, in the order the pieces
+// and targets above define: returns the flat index of the weight in the
+// node's weight tensor (in[1]), or -1 for a structural zero (a packed
+// matrix is block-diagonal: zero where the row's group is not the
+// column's). Conv: *o is the output channel, *i the input channel within
+// its group, (*ky, *kx) the kernel tap. Fc: *o the output feature, *i the
+// input feature in the graph's own order, ky = kx = 0; the rows follow the
+// flat HWC input, so after a flatten of an [N, C, H, W] map (H*W > 1) row
+// (y*W + x)*C + c holds the weights of feature (c*H + y)*W + x.
+int64_t pt_part_weight_index(const pt_graph *g, const pt_part *p, int64_t m,
+                             int64_t row, int64_t col, int64_t *o,
+                             int64_t *i, int64_t *ky, int64_t *kx);
 #endif
