@@ -135,13 +135,15 @@ typedef struct {
 struct pt_lalloc {
   hole *h;
   int n, cap;
+  int64_t align;          // every address a multiple of this
   int64_t capacity, used, peak, top;
   int64_t *live;          // indices into pt_program.buf of live buffers
   int nlive, caplive;
 };
 
-static pt_lalloc *pt_lalloc_new(int64_t capacity) {
+static pt_lalloc *pt_lalloc_new(int64_t capacity, int64_t align) {
   pt_lalloc *a = pt_calloc(1, sizeof *a);
+  a->align = align;
   a->capacity = capacity;
   a->cap = 16;
   a->h = pt_malloc(a->cap * sizeof *a->h);
@@ -158,12 +160,23 @@ static void pt_lalloc_free(pt_lalloc *a) {
   }
 }
 
-// Addresses are aligned to 8 bytes so that buffers of different widths
-// never share a word.
-static int64_t align8(int64_t b) { return (b + 7) & ~(int64_t)7; }
+// Addresses are multiples of 8 bytes (buffers never share a word) and of
+// the element size (3-byte elements at 24-bit activations): of their lcm.
+static int64_t lcm8(int64_t eb) {
+  int64_t a = 8, b = eb;
+  while (b) {
+    int64_t t = a % b;
+    a = b, b = t;
+  }
+  return 8 * eb / a;
+}
+
+static int64_t round_up(int64_t b, int64_t align) {
+  return (b + align - 1) / align * align;
+}
 
 static int64_t pt_lalloc_get(pt_lalloc *a, int64_t bytes) {
-  bytes = align8(bytes > 0 ? bytes : 1);
+  bytes = round_up(bytes > 0 ? bytes : 1, a->align);
   for (int i = 0; i < a->n; i++) {
     if (a->h[i].len < bytes)
       continue;
@@ -185,7 +198,7 @@ static int64_t pt_lalloc_get(pt_lalloc *a, int64_t bytes) {
 }
 
 static void pt_lalloc_put(pt_lalloc *a, int64_t addr, int64_t bytes) {
-  bytes = align8(bytes > 0 ? bytes : 1);
+  bytes = round_up(bytes > 0 ? bytes : 1, a->align);
   a->used -= bytes;
   int i = 0;
   while (i < a->n && a->h[i].addr < addr)
@@ -222,7 +235,7 @@ static int64_t pt_lalloc_peak(const pt_lalloc *a) { return a->peak; }
 
 uint32_t pt_prog_alloc(pt_program *p, int core, int64_t bytes, int node) {
   if (!p->heap[core])
-    p->heap[core] = pt_lalloc_new(p->local_capacity);
+    p->heap[core] = pt_lalloc_new(p->local_capacity, lcm8(p->elem_bytes));
   int64_t addr = pt_lalloc_get(p->heap[core], bytes);
   if (p->nbuf == p->capbuf) {
     p->capbuf = p->capbuf ? 2 * p->capbuf : 1024;
@@ -365,7 +378,7 @@ int pt_prog_layout_global(pt_program *p, const pt_graph *g, pt_error *err) {
     p->gt[t].base = top;
     p->gt[t].pixel_stride = (int32_t)(x->is_const ? per_sample(x) : chw[0]);
     p->gt[t].channel_off = 0;
-    top += (per_sample(x) * eb + 63) / 64 * 64;
+    top += round_up(per_sample(x) * eb, 8 * lcm8(eb)); // 64-byte lines
   }
   // Aliases: follow the chain to a root (a reshape's parent comes earlier,
   // a concat's later; chains are short).

@@ -252,15 +252,30 @@ static void finish(wl *w, int64_t key) {
   const pt_node *n = &h->g->n[w->node];
   int core = sc_home_core(w, w->owner[key]);
   uint32_t acc = (uint32_t)w->acc[key];
+  bool fc = n->op == PT_OP_FC;
+  if (fc && n->a.alpha != 1.0f) { // Gemm: alpha * A B + beta * C
+    pt_inst *sc = sc_emit(h, core, PT_I_VEC, w->node);
+    sc->vop = PT_V_SCALE, sc->dst = acc, sc->src1 = acc, sc->len = w->ochan;
+    sc->imm = n->a.alpha;
+  }
   if (n->nin > 2 && n->in[2] >= 0) {
+    // A bias of one element (Gemm's C may be a scalar) is broadcast.
+    int32_t blen = pt_tensor_numel(&h->g->t[n->in[2]]) == 1 ? 1 : w->ochan;
     if (w->bias_at[core] < 0) {
-      w->bias_at[core] = pt_prog_alloc(h->p, core,
-                                       (int64_t)w->ochan * h->eb, w->node);
+      w->bias_at[core] = pt_prog_alloc(h->p, core, (int64_t)blen * h->eb,
+                                       w->node);
       sc_load(h, core, w->node, (uint32_t)w->bias_at[core],
-              (uint32_t)h->p->gt[n->in[2]].base, w->ochan);
+              (uint32_t)h->p->gt[n->in[2]].base, blen);
+      if (fc && n->a.beta != 1.0f) {
+        pt_inst *sc = sc_emit(h, core, PT_I_VEC, w->node);
+        sc->vop = PT_V_SCALE, sc->dst = sc->src1 = (uint32_t)w->bias_at[core];
+        sc->len = blen, sc->imm = n->a.beta;
+      }
     }
     sc_vec(h, core, w->node, PT_V_ADD, acc, acc, (uint32_t)w->bias_at[core],
            w->ochan);
+    if (blen == 1)
+      h->p->core[core].v[h->p->core[core].n - 1].flags |= PT_IF_BCAST;
   }
   sc_act(h, core, n, w->node, acc, w->ochan);
   w->acc[key] = -1;

@@ -524,11 +524,31 @@ static void pool_segments(ll *s, const pt_node *n, int64_t p) {
     }
 }
 
+// The input pixel that output pixel p of a Pad copies, or -1 for padding.
+static int64_t pad_source(const pt_graph *g, const pt_node *n, int64_t p) {
+  int64_t in[3], out[3];
+  sc_dims(g, n->in[0], in);
+  sc_dims(g, n->out[0], out);
+  int nd = g->t[n->in[0]].ndim;
+  int64_t top = nd == 4 ? n->a.pads[2] : 0, left = nd == 4 ? n->a.pads[3] : 0;
+  int64_t iy = p / out[2] - top, ix = p % out[2] - left;
+  if (iy < 0 || iy >= in[1] || ix < 0 || ix >= in[2])
+    return -1;
+  return iy * in[2] + ix;
+}
+
 // All segments output pixel p of vector node n reads, into s->segs.
 static void vector_segments(ll *s, const pt_node *n, int64_t p) {
   s->nsegs = 0;
   if (is_pool(n->op)) {
     pool_segments(s, n, p);
+    return;
+  }
+  if (n->op == PT_OP_PAD) {
+    int64_t in[3], src = pad_source(s->h->g, n, p);
+    sc_dims(s->h->g, n->in[0], in);
+    if (src >= 0)
+      resolve(s, n->in[0], src, 0, in[0]);
     return;
   }
   for (int j = 0; j < n->nin; j++)
@@ -632,15 +652,13 @@ static int vector_pixel(ll *s, vtask *v, int64_t p, int core) {
     int64_t in[3];
     sc_dims(h->g, n->in[0], in);
     if (n->op == PT_OP_PAD) {
-      int nd = h->g->t[n->in[0]].ndim;
-      int64_t top = nd == 4 ? n->a.pads[2] : 0, left = nd == 4 ? n->a.pads[3] : 0;
-      int64_t iy = p / out[2] - top, ix = p % out[2] - left;
-      if (iy < 0 || iy >= in[1] || ix < 0 || ix >= in[2]) {
+      int64_t src = pad_source(h->g, n, p);
+      if (src < 0) {
         sc_write(h, core, v->node, buf, len, n->a.pad_value);
         produced(s, n->out[0], p, core, buf);
         return 0;
       }
-      resolve(s, n->in[0], iy * in[2] + ix, 0, in[0]);
+      resolve(s, n->in[0], src, 0, in[0]);
     } else {
       resolve(s, n->in[0], p, 0, in[0]);
     }
