@@ -192,6 +192,11 @@ pt_graph *pt_onnx_load_raw(const char *path, char *notice, size_t noticelen,
                            pt_error *err);
 // The op types the frontend accepts, comma separated (for messages, --help).
 const char *pt_onnx_supported_ops(void);
+// Read a serialized TensorProto file (as in ONNX's test data: input_0.pb)
+// of float or double values. Returns the values (malloc'd, row-major) and
+// the shape in dims/ndim, or NULL with err set.
+float *pt_onnx_read_tensor(const char *path, int64_t dims[PT_MAX_DIMS],
+                           int *ndim, pt_error *err);
 
 // ---- cleanup.c ----
 // Fold BatchNormalization into the preceding conv/fc, fuse activations into

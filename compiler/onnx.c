@@ -2330,3 +2330,73 @@ pt_graph *pt_onnx_load(const char *path, char *notice, size_t noticelen,
   }
   return g;
 }
+
+// ---------------------------------------------------------------------------
+// A lone TensorProto file (test data, --input / --expect)
+
+float *pt_onnx_read_tensor(const char *path, int64_t dims[PT_MAX_DIMS],
+                           int *ndim, pt_error *err) {
+  size_t len;
+  unsigned char *buf = pt_read_file(path, &len, err);
+  if (!buf)
+    return NULL;
+  Onnx__TensorProto *tp = onnx__tensor_proto__unpack(NULL, len, buf);
+  free(buf);
+  if (!tp) {
+    pt_errorf(err, "%s: not a serialized ONNX TensorProto", path);
+    return NULL;
+  }
+  float *out = NULL;
+  int64_t n = 1;
+  bool ok = tp->n_dims <= PT_MAX_DIMS;
+  for (size_t i = 0; ok && i < tp->n_dims; i++) {
+    ok = tp->dims[i] >= 0 && tp->dims[i] <= ((int64_t)1 << 31);
+    n *= ok ? tp->dims[i] : 1;
+    ok = ok && n <= ((int64_t)1 << 31);
+  }
+  if (!ok) {
+    pt_errorf(err, "%s: tensor shape has %zu dimensions or is too large "
+              "(at most %d dimensions, 2^31 elements)", path, tp->n_dims,
+              PT_MAX_DIMS);
+    goto done;
+  }
+  *ndim = (int)tp->n_dims;
+  for (size_t i = 0; i < tp->n_dims; i++)
+    dims[i] = tp->dims[i];
+  out = pt_malloc((size_t)n * sizeof *out);
+  if (tp->data_type == ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT) {
+    if (tp->has_raw_data && tp->raw_data.len == (size_t)n * 4)
+      memcpy(out, tp->raw_data.data, (size_t)n * 4); // little-endian host
+    else if (tp->n_float_data == (size_t)n)
+      memcpy(out, tp->float_data, (size_t)n * 4);
+    else
+      goto short_data;
+  } else if (tp->data_type == ONNX__TENSOR_PROTO__DATA_TYPE__DOUBLE) {
+    if (tp->has_raw_data && tp->raw_data.len == (size_t)n * 8) {
+      for (int64_t i = 0; i < n; i++) {
+        double d;
+        memcpy(&d, tp->raw_data.data + 8 * i, 8);
+        out[i] = (float)d;
+      }
+    } else if (tp->n_double_data == (size_t)n) {
+      for (int64_t i = 0; i < n; i++)
+        out[i] = (float)tp->double_data[i];
+    } else {
+      goto short_data;
+    }
+  } else {
+    pt_errorf(err, "%s: tensor of data type %d; float or double expected",
+              path, tp->data_type);
+    free(out);
+    out = NULL;
+  }
+  goto done;
+short_data:
+  pt_errorf(err, "%s: tensor data does not hold the %lld elements of its "
+            "shape", path, (long long)n);
+  free(out);
+  out = NULL;
+done:
+  onnx__tensor_proto__free_unpacked(tp, NULL);
+  return out;
+}

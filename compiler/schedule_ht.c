@@ -178,9 +178,9 @@ static void pool(ht *h, int node) {
     for (int64_t ky = 0; ky < kh; ky++)
       for (int64_t kx = 0; kx < kw; kx++) {
         int64_t iy = oy * sh - ph + ky * dh, ix = ox * sw - pw + kx * dw;
-        bool inside_pads = iy < in.h + n->a.pad_end[0] &&
-                           ix < in.w + n->a.pad_end[n->a.nspatial - 1];
-        window += global || inside_pads;
+        bool inside_pads = global || (iy < in.h + n->a.pad_end[0] &&
+                                      ix < in.w + n->a.pad_end[n->a.nspatial - 1]);
+        window += inside_pads;
         if (iy < 0 || iy >= in.h || ix < 0 || ix >= in.w)
           continue;
         sc_load(h, core, node, valid ? tmp : acc,

@@ -988,7 +988,7 @@ int pt_verify_program(const pt_program *p, const pt_graph *g,
     else
       snprintf(layer, sizeof layer, "no layer was seen whole");
     if (xrc)
-      snprintf(r->reason, sizeof r->reason, "execution failed: %.300s; %s",
+      snprintf(r->reason, sizeof r->reason, "execution failed: %.250s; %.200s",
                xerr.msg, layer);
     else if (!outputs_ok)
       snprintf(r->reason, sizeof r->reason, "output error %g exceeds %g "
