@@ -3,7 +3,7 @@
 # bytes, truncated real model, unsupported op, seed JSON with an unknown
 # operation. Chip configs: missing, malformed, unknown key, and every field
 # of isaac.json set out of range or to the wrong type.
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/common.bash"
 W=$PT_SRC/configs/workloads
 A=$PT_SRC/configs/arch/isaac.json
 D=$PT_SRC/tests/data

@@ -1,6 +1,6 @@
 # The command line itself: help texts, version, unknown commands and
 # options, commands of later milestones that must say they are missing.
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/common.bash"
 
 "$PIMTUNE" --help >"$TMP/h" && grep -q "usage: pimtune" "$TMP/h" && ok || bad "--help"
 for c in info compile; do

@@ -6,7 +6,7 @@
 # (one copy's AGs: replication splits windows, it does not add work), and
 # HT layer grouping keeps every dependent chain within one period
 # (independent check with the onnx package).
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/common.bash"
 PY=/usr/bin/python3
 have_onnx=0
 $PY -c 'import onnx' 2>/dev/null && have_onnx=1

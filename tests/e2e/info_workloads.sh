@@ -1,7 +1,7 @@
 # `pimtune info` on every bundled workload: valid JSON with the documented
 # keys, and layer count, crossbar total and MACs equal to an independent
 # count made with the onnx Python package (count_crossbars.py).
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/common.bash"
 PY=/usr/bin/python3
 if ! $PY -c 'import onnx' 2>/dev/null; then
   echo "skipped: /usr/bin/python3 has no onnx module (apt-get install python3-onnx)"

@@ -3,7 +3,7 @@
 # and on ours, and `pimtune compile --check` in both modes on
 # pimcomp-default.json (LL with 256 KiB of local memory: vgg16's first
 # layers need three rows of 224 x 64 pixels on a core).
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/common.bash"
 dir=${PT_SHARED:-$PT_SRC/../shared}/pimcomp-models
 if [ ! -d "$dir" ]; then
   echo "skipped: $dir is absent"

@@ -3,7 +3,7 @@
 # tests/data/reference/make_tiny_expect.py) in both modes; vgg8 and
 # resnet18 at full size (structure only: seeded random weights) verify in
 # both modes; bad arguments are one-line errors.
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/common.bash"
 W=$PT_SRC/configs/workloads
 R=$PT_SRC/tests/data/reference
 for mode in ht ll; do
