@@ -69,11 +69,19 @@ typedef struct {
   overrides sets;
   int unfold;
   int json;
+  pt_mode mode;     // commands that map (MAPPING_LONG_OPTIONS)
+  int repl;
 } common_opts;
+
+#define COMMON_OPTS_INIT {.unfold = PT_UNF_IM2COL, .mode = PT_MODE_HT, \
+                          .repl = PT_REPL_BALANCE}
 
 #define COMMON_LONG_OPTIONS                                                  \
   {"arch", required_argument, 0, 'a'}, {"unfold", required_argument, 0, 'u'}, \
       {"set", required_argument, 0, 's'}, {"json", no_argument, 0, 'j'}
+#define MAPPING_LONG_OPTIONS                                                 \
+  {"mode", required_argument, 0, 'm'},                                       \
+      {"replication", required_argument, 0, 'r'}
 
 // Handle option c if it is a common one: 1 handled, 0 not common, -1 a
 // usage error (already printed).
@@ -93,6 +101,20 @@ static int common_option(int c, common_opts *o, const char *cmd) {
     return add_override(&o->sets, cmd, optarg) ? -1 : 1;
   case 'j':
     o->json = 1;
+    return 1;
+  case 'm':
+    if (strcmp(optarg, "ht") && strcmp(optarg, "ll")) {
+      usage_error(cmd, "unknown mode '%s' (ht or ll)", optarg);
+      return -1;
+    }
+    o->mode = !strcmp(optarg, "ht") ? PT_MODE_HT : PT_MODE_LL;
+    return 1;
+  case 'r':
+    o->repl = pt_repl_parse(optarg);
+    if (o->repl < 0) {
+      usage_error(cmd, "unknown replication heuristic '%s'", optarg);
+      return -1;
+    }
     return 1;
   default:
     return 0;
@@ -252,7 +274,7 @@ static void info_table(const pt_graph *g, const pt_arch *a,
 static int cmd_info(int argc, char **argv) {
   static const struct option opts[] = {
       COMMON_LONG_OPTIONS, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
-  common_opts co = {.unfold = PT_UNF_IM2COL};
+  common_opts co = COMMON_OPTS_INIT;
   int c;
   optind = 1;
   opterr = 0;
@@ -429,17 +451,15 @@ static void compile_summary(const pt_map_ctx *c, const pt_mapping *m,
 static int cmd_compile(int argc, char **argv) {
   static const struct option opts[] = {
       COMMON_LONG_OPTIONS,
-      {"mode", required_argument, 0, 'm'},
-      {"replication", required_argument, 0, 'r'},
+      MAPPING_LONG_OPTIONS,
       {"emit", required_argument, 0, 'e'},
       {"no-grouping", no_argument, 0, 'G'},
       {"check", no_argument, 0, 'c'},
       {"help", no_argument, 0, 'h'},
       {0, 0, 0, 0}};
-  common_opts co = {.unfold = PT_UNF_IM2COL};
+  common_opts co = COMMON_OPTS_INIT;
   const char *emit_kind = NULL, *emit_dir = NULL;
-  int repl = PT_REPL_BALANCE, grouping = 1, check = 0, c;
-  pt_mode mode = PT_MODE_HT;
+  int grouping = 1, check = 0, c;
   optind = 1;
   opterr = 0;
   while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
@@ -449,20 +469,6 @@ static int cmd_compile(int argc, char **argv) {
     if (r > 0)
       continue;
     switch (c) {
-    case 'm':
-      if (!strcmp(optarg, "ht"))
-        mode = PT_MODE_HT;
-      else if (!strcmp(optarg, "ll"))
-        mode = PT_MODE_LL;
-      else
-        return usage_error("compile", "unknown mode '%s' (ht or ll)", optarg);
-      break;
-    case 'r':
-      repl = pt_repl_parse(optarg);
-      if (repl < 0)
-        return usage_error("compile", "unknown replication heuristic '%s'",
-                           optarg);
-      break;
     case 'e':
       emit_kind = optarg;
       if (strcmp(optarg, "asm") && strcmp(optarg, "json"))
@@ -489,7 +495,8 @@ static int cmd_compile(int argc, char **argv) {
   if (optind != argc - 1)
     return usage_error("compile", "%s", "expected exactly one MODEL file");
   const char *arch_path = co.arch_path;
-  int unfold = co.unfold, json = co.json;
+  int unfold = co.unfold, json = co.json, repl = co.repl;
+  pt_mode mode = co.mode;
   overrides sets = co.sets;
 
   pt_error err = {{0}};
@@ -583,8 +590,7 @@ static const char verify_help[] =
 static int cmd_verify(int argc, char **argv) {
   static const struct option opts[] = {
       COMMON_LONG_OPTIONS,
-      {"mode", required_argument, 0, 'm'},
-      {"replication", required_argument, 0, 'r'},
+      MAPPING_LONG_OPTIONS,
       {"input", required_argument, 0, 'i'},
       {"expect", required_argument, 0, 'e'},
       {"tolerance", required_argument, 0, 't'},
@@ -592,10 +598,9 @@ static int cmd_verify(int argc, char **argv) {
       {"fixed-point", no_argument, 0, 'F'},
       {"help", no_argument, 0, 'h'},
       {0, 0, 0, 0}};
-  common_opts co = {.unfold = PT_UNF_IM2COL};
+  common_opts co = COMMON_OPTS_INIT;
   const char *inputs[PT_MAX_IN], *expect = NULL;
-  int ninputs = 0, repl = PT_REPL_BALANCE, c;
-  pt_mode mode = PT_MODE_HT;
+  int ninputs = 0, c;
   pt_verify_opts vo = pt_verify_defaults();
   optind = 1;
   opterr = 0;
@@ -607,17 +612,6 @@ static int cmd_verify(int argc, char **argv) {
       continue;
     char *end;
     switch (c) {
-    case 'm':
-      if (strcmp(optarg, "ht") && strcmp(optarg, "ll"))
-        return usage_error("verify", "unknown mode '%s' (ht or ll)", optarg);
-      mode = !strcmp(optarg, "ht") ? PT_MODE_HT : PT_MODE_LL;
-      break;
-    case 'r':
-      repl = pt_repl_parse(optarg);
-      if (repl < 0)
-        return usage_error("verify", "unknown replication heuristic '%s'",
-                           optarg);
-      break;
     case 'i':
       if (ninputs == PT_MAX_IN)
         return usage_error("verify", "%s", "too many --input files");
@@ -653,6 +647,7 @@ static int cmd_verify(int argc, char **argv) {
     return usage_error("verify", "%s", "expected exactly one MODEL file");
   if (expect && !ninputs)
     return usage_error("verify", "%s", "--expect needs --input");
+  pt_mode mode = co.mode;
 
   pt_error err = {{0}};
   pt_graph *g = NULL;
@@ -691,7 +686,7 @@ static int cmd_verify(int argc, char **argv) {
   if (ninputs)
     vo.inputs = (const float *const *)in;
   pt_verify_report vr;
-  if (pt_verify(g, &arch, co.unfold, repl, mode, &vo, &vr, &err)) {
+  if (pt_verify(g, &arch, co.unfold, co.repl, mode, &vo, &vr, &err)) {
     pt_error_prefix(&err, "%s on %s: ", g->name, arch.name);
     goto out;
   }
