@@ -153,10 +153,10 @@ static int fidelity(const pt_map_ctx *c, pt_mode mode, int n,
     double vp = mode == PT_MODE_HT ? pr.throughput_sps : pr.latency_s;
     ana[k] = va, prof[k] = vp, rel[k] = fabs(va - vp) / vp;
     printf("%d %s analytic %.6g profiled %.6g rel %.3f | ana core %.4g port "
-           "%.4g chain %.4g energy %.4g/%.4g groups %d/%d\n",
+           "%.4g chain %.4g energy %.4g/%.4g groups %d/%d gbytes %.4g/%lld portbusy %.4g\n",
            k, pt_mode_name(mode), va, vp, rel[k], r.core_bound_s,
            r.port_bound_s, r.chain_s, r.energy_j, pr.energy_j, r.ngroups,
-           pr.ngroups);
+           pr.ngroups, r.global_bytes, (long long)pr.global_bytes, pr.global_port_utilisation * (mode == PT_MODE_HT ? pr.period_s : pr.latency_s));
     fflush(stdout);
     k++;
     pt_prog_free(p);

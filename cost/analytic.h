@@ -54,4 +54,12 @@ void pt_ana_result_free(pt_ana_result *r);
 // O(weight layers + AGs + graph nodes); reentrant. Returns 0.
 int pt_ana_eval(const pt_ana_ctx *a, const pt_mapping *m, pt_ana_result *r);
 
+// One step of the LL recursion (PIMCOMP, DAC 2023 / TCAD 2024): a node that
+// starts at `start` (its providers' start plus the fraction of their
+// output it waits for) and needs time d finishes at
+//     max(start + d, fmax + tail x d, fmax)
+// where fmax is its providers' latest finish and tail the fraction of its
+// work that depends on their last output (1 / output rows for a conv).
+double pt_ana_ll_finish(double start, double fmax, double d, double tail);
+
 #endif
