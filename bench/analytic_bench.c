@@ -1,0 +1,209 @@
+// Benchmark of the analytical model (cost/analytic.c): its speed, and its
+// fidelity against the instruction-level profiler on random valid
+// mappings. Results in bench/README.md.
+//
+//   analytic_bench speed MODEL ARCH [seconds]
+//   analytic_bench fidelity MODEL ARCH ht|ll N [seed]
+//
+// fidelity draws N mappings: per weight layer a replication factor
+// uniform in [1, 2 x the balance heuristic's], with probability 1/3 a
+// random applicable unfolding format, halving factors until the mapping
+// lays out; it prints one line per mapping (analytic and profiled figure)
+// and then the Spearman rank correlation (GSL) and the median relative
+// error of throughput (HT) or latency (LL).
+#define _POSIX_C_SOURCE 200809L
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <gsl/gsl_randist.h>
+#include <gsl/gsl_rng.h>
+#include <gsl/gsl_sort.h>
+#include <gsl/gsl_statistics_double.h>
+
+#include "compiler/program.h"
+#include "cost/analytic.h"
+#include "cost/profile.h"
+
+static double now_s(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+// A random valid mapping derived from the balance heuristic's factors.
+static int random_mapping(pt_mapping *m, const pt_map_ctx *c,
+                          const int16_t *base, gsl_rng *rng, bool formats) {
+  pt_error err = {{0}};
+  for (int l = 0; l < c->nlayers; l++) {
+    m->unfold[l] = PT_UNF_IM2COL;
+    if (formats && gsl_rng_uniform(rng) < 1.0 / 3) {
+      int u = (int)gsl_rng_uniform_int(rng, PT_UNF_COUNT);
+      if (c->unfold_ok[l * PT_UNF_COUNT + u])
+        m->unfold[l] = (uint8_t)u;
+    }
+    m->repl[l] = (int16_t)(1 + gsl_rng_uniform_int(rng, 2 * base[l]));
+  }
+  for (int tries = 0; tries < 40; tries++) {
+    if (!pt_map_index(m, c, &err) && !pt_map_layout(m, c, &err) &&
+        !pt_map_check(m, c, &err))
+      return 0;
+    for (int l = 0; l < c->nlayers; l++)
+      if (m->repl[l] > 1 && gsl_rng_uniform(rng) < 0.5)
+        m->repl[l] = (int16_t)(m->repl[l] / 2);
+  }
+  return -1;
+}
+
+static int speed(const pt_map_ctx *c, double seconds) {
+  pt_error err = {{0}};
+  double t0 = now_s();
+  pt_ana_ctx *x = pt_ana_new(c, &err);
+  double t_new = now_s() - t0;
+  if (!x) {
+    fprintf(stderr, "%s\n", err.msg);
+    return 1;
+  }
+  enum { NM = 16 };
+  pt_mapping *ms[NM];
+  pt_mapping *h = pt_map_new(c);
+  if (pt_map_heuristic(h, c, PT_UNF_IM2COL, PT_REPL_BALANCE, PT_MODE_HT, &err)) {
+    fprintf(stderr, "%s\n", err.msg);
+    return 1;
+  }
+  gsl_rng *rng = gsl_rng_alloc(gsl_rng_mt19937);
+  gsl_rng_set(rng, 1);
+  int nm = 0, total_ags = 0;
+  for (int i = 0; i < NM; i++) {
+    ms[nm] = pt_map_new(c);
+    pt_map_copy(ms[nm], h, c);
+    ms[nm]->mode = i % 2 ? PT_MODE_LL : PT_MODE_HT;
+    if (i == 0 || !random_mapping(ms[nm], c, h->repl, rng, true)) {
+      total_ags += ms[nm]->total_ags;
+      nm++;
+    } else {
+      pt_map_free(ms[nm]);
+    }
+  }
+  pt_ana_result r;
+  pt_ana_result_init(x, &r);
+  int64_t n = 0;
+  double sink = 0;
+  t0 = now_s();
+  double t;
+  do {
+    for (int i = 0; i < 1000; i++, n++) {
+      pt_ana_eval(x, ms[n % nm], &r);
+      sink += r.throughput_sps;
+    }
+    t = now_s() - t0;
+  } while (t < seconds);
+  printf("{\"model\":\"%s\",\"arch\":\"%s\",\"mappings\":%d,\"mean_ags\":%d,"
+         "\"new_s\":%.3f,\"evals\":%lld,\"seconds\":%.2f,\"evals_per_s\":%.0f,"
+         "\"check\":%g}\n",
+         c->g->name, c->a->name, nm, total_ags / nm, t_new, (long long)n, t,
+         n / t, sink > 0 ? 1.0 : 0.0);
+  for (int i = 0; i < nm; i++)
+    pt_map_free(ms[i]);
+  pt_map_free(h);
+  pt_ana_result_free(&r);
+  pt_ana_free(x);
+  gsl_rng_free(rng);
+  return 0;
+}
+
+static int fidelity(const pt_map_ctx *c, pt_mode mode, int n,
+                    unsigned long seed) {
+  pt_error err = {{0}};
+  pt_ana_ctx *x = pt_ana_new(c, &err);
+  pt_mapping *h = pt_map_new(c), *m = pt_map_new(c);
+  h->ht_grouping = true;
+  if (!x || pt_map_heuristic(h, c, PT_UNF_IM2COL, PT_REPL_BALANCE, mode, &err)) {
+    fprintf(stderr, "%s\n", err.msg);
+    return 1;
+  }
+  gsl_rng *rng = gsl_rng_alloc(gsl_rng_mt19937);
+  gsl_rng_set(rng, seed);
+  double *ana = malloc(n * sizeof *ana), *prof = malloc(n * sizeof *prof);
+  double *rel = malloc(n * sizeof *rel), *work = malloc(2 * n * sizeof *work);
+  pt_ana_result r;
+  pt_ana_result_init(x, &r);
+  pt_prof_opts o;
+  pt_prof_opts_default(&o);
+  o.ht_pass = false;
+  int k = 0;
+  double t_prof = 0;
+  for (int i = 0; k < n && i < 4 * n; i++) {
+    pt_map_copy(m, h, c);
+    if (i > 0 && random_mapping(m, c, h->repl, rng, true))
+      continue;
+    pt_program *p = NULL;
+    pt_prof_report pr;
+    double t0 = now_s();
+    if (pt_schedule(c, m, &p, &err) || pt_prof_run(p, c->g, c->a, &o, &pr, &err)) {
+      fprintf(stderr, "mapping %d skipped: %s\n", i, err.msg);
+      pt_prog_free(p);
+      continue;
+    }
+    t_prof += now_s() - t0;
+    pt_ana_eval(x, m, &r);
+    double va = mode == PT_MODE_HT ? r.throughput_sps : r.latency_s;
+    double vp = mode == PT_MODE_HT ? pr.throughput_sps : pr.latency_s;
+    ana[k] = va, prof[k] = vp, rel[k] = fabs(va - vp) / vp;
+    printf("%d %s analytic %.6g profiled %.6g rel %.3f | ana core %.4g port "
+           "%.4g chain %.4g energy %.4g/%.4g groups %d/%d gbytes %.4g/%lld portbusy %.4g\n",
+           k, pt_mode_name(mode), va, vp, rel[k], r.core_bound_s,
+           r.port_bound_s, r.chain_s, r.energy_j, pr.energy_j, r.ngroups,
+           pr.ngroups, r.global_bytes, (long long)pr.global_bytes, pr.global_port_utilisation * (mode == PT_MODE_HT ? pr.period_s : pr.latency_s));
+    fflush(stdout);
+    k++;
+    pt_prog_free(p);
+    pt_prof_report_free(&pr);
+  }
+  double rho = k > 1 ? gsl_stats_spearman(ana, 1, prof, 1, k, work) : 0;
+  gsl_sort(rel, 1, k);
+  double med = k ? gsl_stats_median_from_sorted_data(rel, 1, k) : 0;
+  printf("{\"model\":\"%s\",\"arch\":\"%s\",\"mode\":\"%s\",\"mappings\":%d,"
+         "\"seed\":%lu,\"spearman\":%.4f,\"median_rel_error\":%.4f,"
+         "\"profile_s\":%.1f}\n",
+         c->g->name, c->a->name, pt_mode_name(mode), k, seed, rho, med, t_prof);
+  free(ana), free(prof), free(rel), free(work);
+  pt_ana_result_free(&r);
+  pt_ana_free(x);
+  pt_map_free(h), pt_map_free(m);
+  gsl_rng_free(rng);
+  return 0;
+}
+
+int main(int argc, char **argv) {
+  if (argc < 4 || (strcmp(argv[1], "speed") && argc < 6)) {
+    fprintf(stderr, "usage: %s speed MODEL ARCH [seconds]\n"
+            "       %s fidelity MODEL ARCH ht|ll N [seed]\n", argv[0], argv[0]);
+    return 2;
+  }
+  pt_error err = {{0}};
+  pt_arch a;
+  char note[PT_ERRMSG];
+  pt_graph *g = NULL;
+  if (pt_arch_load(argv[3], &a, &err) ||
+      !(g = pt_graph_load(argv[2], note, sizeof note, &err))) {
+    fprintf(stderr, "%s\n", err.msg);
+    return 1;
+  }
+  pt_map_ctx c;
+  if (pt_map_ctx_init(&c, g, &a, &err)) {
+    fprintf(stderr, "%s\n", err.msg);
+    return 1;
+  }
+  int rc;
+  if (!strcmp(argv[1], "speed"))
+    rc = speed(&c, argc > 4 ? atof(argv[4]) : 2.0);
+  else
+    rc = fidelity(&c, strcmp(argv[4], "ll") ? PT_MODE_HT : PT_MODE_LL,
+                  atoi(argv[5]), argc > 6 ? strtoul(argv[6], NULL, 10) : 1);
+  pt_map_ctx_free(&c);
+  pt_graph_free(g);
+  return rc;
+}

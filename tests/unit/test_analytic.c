@@ -1,0 +1,218 @@
+// Unit tests of the analytical model (cost/analytic.c): on a two-conv
+// chain, the HT period is made of its documented bounds, more replication
+// never lengthens it, energy is the sum of its parts; the LL recursion on
+// a two-layer chain by hand; and on ResNet-18 / isaac.json the analytic HT
+// throughput of the heuristic mapping is within 2x of the profiler's.
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <math.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "compiler/program.h"
+#include "cost/analytic.h"
+#include "cost/profile.h"
+
+// Two 3x3 convs (stride 1, pad 1) of c channels on an h x w map.
+static pt_graph *chain2(int64_t c, int64_t h, int64_t w) {
+  pt_graph *g = pt_graph_new("chain2.onnx");
+  int64_t xd[4] = {1, c, h, w}, wd[4] = {c, c, 3, 3};
+  int x = pt_graph_add_tensor(g, "x", PT_F32, 4, xd);
+  g->inputs[g->ninputs++] = x;
+  for (int i = 0; i < 2; i++) {
+    char name[32];
+    snprintf(name, sizeof name, "w%d", i);
+    int wt = pt_graph_add_tensor(g, name, PT_F32, 4, wd);
+    g->t[wt].is_const = true;
+    snprintf(name, sizeof name, "y%d", i);
+    int y = pt_graph_add_tensor(g, name, PT_F32, 4, xd);
+    snprintf(name, sizeof name, "conv%d", i);
+    int k = pt_graph_add_node(g, name, i, PT_OP_CONV);
+    pt_node *nd = &g->n[k];
+    nd->nin = 2, nd->in[0] = x, nd->in[1] = wt;
+    nd->nout = 1, nd->out[0] = y;
+    nd->a.nspatial = 2, nd->a.group = 1;
+    for (int a = 0; a < 2; a++) {
+      nd->a.kernel[a] = 3, nd->a.stride[a] = 1, nd->a.dilation[a] = 1;
+      nd->a.pad_begin[a] = nd->a.pad_end[a] = 1;
+    }
+    nd->act = PT_ACT_RELU;
+    g->t[y].producer = k;
+    x = y;
+  }
+  g->outputs[g->noutputs++] = x;
+  return g;
+}
+
+typedef struct {
+  pt_graph *g;
+  pt_arch a;
+  pt_map_ctx c;
+  pt_mapping *m;
+  pt_ana_ctx *x;
+  pt_ana_result r;
+} fixture;
+
+static void setup(fixture *f, pt_mode mode) {
+  pt_error err = {{0}};
+  f->g = chain2(8, 6, 6);
+  pt_arch_defaults(&f->a);
+  f->a.cores_x = 4, f->a.cores_y = 1, f->a.cores = 4;
+  f->a.xbars_per_core = 8;
+  assert_int_equal(pt_map_ctx_init(&f->c, f->g, &f->a, &err), 0);
+  f->m = pt_map_new(&f->c);
+  assert_int_equal(pt_map_heuristic(f->m, &f->c, PT_UNF_IM2COL, PT_REPL_NONE,
+                                    mode, &err), 0);
+  f->x = pt_ana_new(&f->c, &err);
+  assert_non_null(f->x);
+  pt_ana_result_init(f->x, &f->r);
+}
+
+static void teardown(fixture *f) {
+  pt_ana_result_free(&f->r);
+  pt_ana_free(f->x);
+  pt_map_free(f->m);
+  pt_map_ctx_free(&f->c);
+  pt_graph_free(f->g);
+}
+
+// HT: the period is the busiest core plus the port, or the group chain;
+// each layer's core does at least its 36 windows of mvm (72 x 8 AG).
+static void test_ht_period(void **state) {
+  (void)state;
+  fixture f;
+  setup(&f, PT_MODE_HT);
+  assert_int_equal(pt_ana_eval(f.x, f.m, &f.r), 0);
+  double cmax = 0;
+  for (int c = 0; c < f.r.ncores; c++)
+    if (f.r.core_ns[c] > cmax)
+      cmax = f.r.core_ns[c];
+  assert_true(fabs(f.r.core_bound_s - cmax * 1e-9) < 1e-15);
+  double bound = f.r.core_bound_s + f.r.port_bound_s;
+  if (f.r.chain_s > bound)
+    bound = f.r.chain_s;
+  assert_true(fabs(f.r.period_s - bound) < 1e-15);
+  assert_true(fabs(f.r.throughput_sps * f.r.period_s - 1) < 1e-9);
+  assert_true(fabs(f.r.latency_s - f.r.ngroups * f.r.period_s) < 1e-15);
+  double mvm = 36 * pt_opcost_mvm_ns(&f.a, 72, 8);
+  int c0 = f.m->ag_core[f.m->ag_start[0]];
+  assert_true(f.r.core_ns[c0] >= mvm);
+  // Global traffic: 36 output pixels x 8 channels x 2 bytes stored per
+  // layer, plus the loads.
+  assert_true(f.r.global_bytes > 2 * 36 * 8 * 2);
+  teardown(&f);
+}
+
+// Doubling every layer's replication does not lengthen the period, and
+// shortens the busiest core's time.
+static void test_more_replication(void **state) {
+  (void)state;
+  fixture f;
+  pt_error err = {{0}};
+  setup(&f, PT_MODE_HT);
+  pt_ana_eval(f.x, f.m, &f.r);
+  double p1 = f.r.period_s, c1 = f.r.core_bound_s;
+  f.m->repl[0] = f.m->repl[1] = 2;
+  assert_int_equal(pt_map_index(f.m, &f.c, &err), 0);
+  assert_int_equal(pt_map_layout(f.m, &f.c, &err), 0);
+  pt_ana_eval(f.x, f.m, &f.r);
+  assert_true(f.r.core_bound_s < c1);
+  assert_true(f.r.period_s <= p1 * 1.05);
+  teardown(&f);
+}
+
+// Energy: dynamic + static, static = powered cores' power x period.
+static void test_energy_parts(void **state) {
+  (void)state;
+  fixture f;
+  setup(&f, PT_MODE_HT);
+  pt_ana_eval(f.x, f.m, &f.r);
+  assert_true(fabs(f.r.energy_j - f.r.dynamic_j - f.r.static_j) < 1e-18);
+  double mw = f.r.powered_cores * pt_opcost_core_static_mw(&f.a) +
+              f.a.global.static_power_mw;
+  assert_true(fabs(f.r.static_j - mw * f.r.period_s * 1e-3) <
+              1e-9 * f.r.static_j + 1e-20);
+  // Dynamic: at least the mvm of both layers (36 windows, one AG each).
+  double xp, cp;
+  pt_opcost_mvm_pj(&f.a, 72, 8, &xp, &cp);
+  assert_true(f.r.dynamic_j >= 2 * 36 * (xp + cp) * 1e-12);
+  teardown(&f);
+}
+
+// The LL recursion by hand on a chain: layer 0 runs [0, 10]; layer 1
+// waits for half its input (W = 2 of 4 rows) and its last row (tail 1/4).
+static void test_ll_recursion(void **state) {
+  (void)state;
+  double f0 = pt_ana_ll_finish(0, 0, 10, 0.25);
+  assert_true(f0 == 10);
+  double s1 = 0 + 0.5 * (f0 - 0);
+  // Faster consumer (D = 4): bound by its provider, finishes one row
+  // after it: max(5 + 4, 10 + 1) = 11.
+  assert_true(pt_ana_ll_finish(s1, f0, 4, 0.25) == 11);
+  // Slower consumer (D = 20): its own rate, 5 + 20 = 25.
+  assert_true(pt_ana_ll_finish(s1, f0, 20, 0.25) == 25);
+  // On the chip: LL latency covers the recursion and the busiest core.
+  fixture f;
+  setup(&f, PT_MODE_LL);
+  pt_ana_eval(f.x, f.m, &f.r);
+  assert_true(f.r.latency_s >= f.r.chain_s && f.r.latency_s >= f.r.core_bound_s);
+  assert_true(fabs(f.r.throughput_sps * f.r.latency_s - 1) < 1e-9);
+  teardown(&f);
+}
+
+// ResNet-18 on isaac.json with the balance heuristic: analytic HT
+// throughput within 2x of the profiler's (measured: 7 %).
+static void test_resnet18(void **state) {
+  (void)state;
+  pt_error err = {{0}};
+  char note[PT_ERRMSG];
+  pt_arch a;
+  pt_graph *g = NULL;
+  if (pt_arch_load(PT_SOURCE_DIR "/configs/arch/isaac.json", &a, &err) ||
+      !(g = pt_graph_load(PT_SOURCE_DIR "/configs/workloads/resnet18.onnx",
+                          note, sizeof note, &err)))
+    fail_msg("%s", err.msg);
+  pt_map_ctx c;
+  assert_int_equal(pt_map_ctx_init(&c, g, &a, &err), 0);
+  pt_mapping *m = pt_map_new(&c);
+  m->ht_grouping = true;
+  assert_int_equal(pt_map_heuristic(m, &c, PT_UNF_IM2COL, PT_REPL_BALANCE,
+                                    PT_MODE_HT, &err), 0);
+  pt_ana_ctx *x = pt_ana_new(&c, &err);
+  pt_ana_result r;
+  pt_ana_result_init(x, &r);
+  pt_ana_eval(x, m, &r);
+  pt_program *p = NULL;
+  assert_int_equal(pt_schedule(&c, m, &p, &err), 0);
+  pt_prof_opts o;
+  pt_prof_opts_default(&o);
+  o.ht_pass = false;
+  pt_prof_report pr;
+  assert_int_equal(pt_prof_run(p, g, &a, &o, &pr, &err), 0);
+  double ratio = r.throughput_sps / pr.throughput_sps;
+  assert_true(ratio > 0.5 && ratio < 2);
+  assert_int_equal(r.ngroups, pr.ngroups);
+  double gb = r.global_bytes / (double)pr.global_bytes;
+  assert_true(gb > 0.9 && gb < 1.1);
+  pt_prof_report_free(&pr);
+  pt_prog_free(p);
+  pt_ana_result_free(&r);
+  pt_ana_free(x);
+  pt_map_free(m);
+  pt_map_ctx_free(&c);
+  pt_graph_free(g);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_ht_period),
+      cmocka_unit_test(test_more_replication),
+      cmocka_unit_test(test_energy_parts),
+      cmocka_unit_test(test_ll_recursion),
+      cmocka_unit_test(test_resnet18),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
