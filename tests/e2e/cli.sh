@@ -7,6 +7,7 @@ for c in info compile verify; do
   "$PIMTUNE" $c --help >"$TMP/h" && grep -q "usage: pimtune $c" "$TMP/h" && ok ||
     bad "$c --help"
 done
+"$PIMTUNE" info --help >"$TMP/h"
 grep -q -- "--unfold" "$TMP/h" && grep -q "row-scatter" "$TMP/h" && ok ||
   bad "info --help lists the unfolding formats"
 "$PIMTUNE" --version | grep -Eq '^pimtune [0-9]+\.[0-9]+' && ok || bad "--version"
