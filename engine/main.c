@@ -343,6 +343,7 @@ static const char compile_help[] =
     "  --unfold FORMAT     unfolding of every conv (default im2col); one of\n"
     "                      %s\n"
     "  --no-grouping       HT: one layer per pipeline group\n"
+    "  --no-profile        skip profiling the streams\n"
     "  --check             execute the streams on validity bitmaps: every\n"
     "                      read written before, transfers paired, no\n"
     "                      deadlock, every output stored once (exit 1 if not)\n"
@@ -400,7 +401,8 @@ static void compile_json(const pt_map_ctx *c, const pt_mapping *m,
     cJSON_AddNumberToObject(x, "peak_local_bytes", (double)s->peak_local_bytes);
     cJSON_AddItemToArray(pc, x);
   }
-  cJSON_AddItemToObject(o, "profile", pt_prof_report_json(prof, false));
+  if (prof)
+    cJSON_AddItemToObject(o, "profile", pt_prof_report_json(prof, false));
   char *txt = cJSON_PrintUnformatted(o);
   puts(txt);
   free(txt);
@@ -435,6 +437,8 @@ static void compile_summary(const pt_map_ctx *c, const pt_mapping *m,
   for (int l = 0; l < c->nlayers; l++)
     printf(" %d", m->repl[l]);
   printf("\n");
+  if (!r)
+    return;
   if (m->mode == PT_MODE_HT)
     printf("  profiled: %.4g samples/s (period %.4g ms), first sample after "
            "%.4g ms, %.4g mJ per sample\n", r->throughput_sps,
@@ -455,11 +459,12 @@ static int cmd_compile(int argc, char **argv) {
       {"emit", required_argument, 0, 'e'},
       {"no-grouping", no_argument, 0, 'G'},
       {"check", no_argument, 0, 'c'},
+      {"no-profile", no_argument, 0, 'P'},
       {"help", no_argument, 0, 'h'},
       {0, 0, 0, 0}};
   common_opts co = COMMON_OPTS_INIT;
   const char *emit_kind = NULL, *emit_dir = NULL;
-  int grouping = 1, check = 0, c;
+  int grouping = 1, check = 0, profile = 1, c;
   optind = 1;
   opterr = 0;
   while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
@@ -483,6 +488,9 @@ static int cmd_compile(int argc, char **argv) {
       break;
     case 'c':
       check = 1;
+      break;
+    case 'P':
+      profile = 0;
       break;
     case 'h':
       printf(compile_help, pt_unfold_list());
@@ -537,16 +545,16 @@ static int cmd_compile(int argc, char **argv) {
     fail(&err);
     goto out;
   }
-  pt_prof_report prof;
-  if (pt_prof_run(p, g, &arch, NULL, &prof, &err)) {
+  pt_prof_report prof = {0};
+  if (profile && pt_prof_run(p, g, &arch, NULL, &prof, &err)) {
     pt_error_prefix(&err, "profiling %s on %s: ", g->name, arch.name);
     fail(&err);
     goto out;
   }
   if (json)
-    compile_json(&ctx, m, p, &prof);
+    compile_json(&ctx, m, p, profile ? &prof : NULL);
   else
-    compile_summary(&ctx, m, p, &prof);
+    compile_summary(&ctx, m, p, profile ? &prof : NULL);
   pt_prof_report_free(&prof);
   rc = EXIT_OK;
 out:
