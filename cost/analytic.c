@@ -26,11 +26,16 @@
 //      first-sample latency = groups x period (schedule_ht.c's grouping,
 //      replayed);
 //  LL  per weight layer D = ceil(steps / r) x its slowest replica's window
-//      time; along the graph s_x = max_p (s_p + W_x (f_p - s_p)),
-//      f_x = max(s_x + D_x, max_p f_p + D_x / H_out) (PIMCOMP's recursion:
-//      a layer waits for a fraction W of its provider's output, then runs
-//      at the slower of its own and its provider's rate); the latency is
-//      the larger of the recursion and the busiest core.
+//      time; along the graph f_x = max_p f_p + D_x: the layers do NOT
+//      overlap. schedule_ll.c issues one window per replica per round in
+//      graph order and every transfer is a synchronous rendezvous placed
+//      in both streams at the point the pixel is produced, so a producer's
+//      next window waits for its consumer's current one (measured on
+//      ResNet-18's balance mapping: the profiled latency does not move
+//      with NoC or memory latencies, falls 4x when mvm is made free and 2x
+//      with asynchronous sends; docs/cost-model.md). PIMCOMP's overlapping
+//      recursion (pt_ana_ll_finish) was 2 - 8x too optimistic. The latency
+//      is the larger of this chain, the busiest core and the port.
 //  Energy = mvm energies (independent of the mapping) + memory, NoC and
 //      vector energies from the counts + static power x time.
 #include "analytic.h"
@@ -966,16 +971,14 @@ int pt_ana_eval(const pt_ana_ctx *x, const pt_mapping *m, pt_ana_result *r) {
         d = x->ll_vec_ns[i];
         dyn += x->ll_vec_pj[i];
       }
-      double s = 0, fmax = 0;
-      for (int e = x->edge0[i]; e < x->edge0[i + 1]; e++) {
-        int p = x->edge[e].from;
-        double st = S[p] + x->wfrac[i] * (F[p] - S[p]);
-        if (st > s)
-          s = st;
-        if (F[p] > fmax)
-          fmax = F[p];
-      }
-      S[i] = s, F[i] = pt_ana_ll_finish(s, fmax, d, x->tailfrac[i]);
+      // Synchronous transfers serialise a layer's windows with its
+      // providers' (see the header): a node starts its work when its
+      // latest provider's is done.
+      double fmax = 0;
+      for (int e = x->edge0[i]; e < x->edge0[i + 1]; e++)
+        if (F[x->edge[e].from] > fmax)
+          fmax = F[x->edge[e].from];
+      F[i] = fmax + d;
     }
     double chain = 0, cmax = 0;
     int powered = 0;
