@@ -28,7 +28,8 @@ typedef struct {
   // HT: the two bounds the period is made of (s): the busiest core, and
   // the global memory ports' busy time (all chips' ports together).
   double core_bound_s, port_bound_s;
-  // LL: the dependency recursion's finish and the busiest core (s).
+  // LL: the layer chain's finish (layers in series along the graph's
+  // longest path) and the busiest core (s).
   double chain_s;
   int64_t crossbars;      // logical crossbars mapped
   int powered_cores;
@@ -54,7 +55,9 @@ void pt_ana_result_free(pt_ana_result *r);
 // O(weight layers + AGs + graph nodes); reentrant. Returns 0.
 int pt_ana_eval(const pt_ana_ctx *a, const pt_mapping *m, pt_ana_result *r);
 
-// One step of the LL recursion (PIMCOMP, DAC 2023 / TCAD 2024): a node that
+// One step of PIMCOMP's LL recursion (DAC 2023 / TCAD 2024), kept for
+// reference: pt_ana_eval no longer uses it, the layers of schedule_ll.c's
+// synchronous pipeline do not overlap (analytic.c's header). A node that
 // starts at `start` (its providers' start plus the fraction of their
 // output it waits for) and needs time d finishes at
 //     max(start + d, fmax + tail x d, fmax)
