@@ -11,10 +11,11 @@
 // lays out; it prints one line per mapping (analytic and profiled figure)
 // and then the Spearman rank correlation (GSL) and the median relative
 // error of throughput (HT) or latency (LL). With PT_FID_CACHE=FILE the
-// profiled figures are read from FILE when it has them (one "index value"
-// line per mapping, as a previous run with the same model, mode and seed
-// wrote them) and appended to it otherwise: the profile is deterministic,
-// so this only saves its time while the model is tuned.
+// profiled figures are read from FILE when it has them (one "draw value"
+// line per random draw, value -1 for a mapping that failed to schedule, as
+// a previous run with the same model, mode and seed wrote them) and
+// appended to it otherwise: the profile is deterministic, so this only
+// saves its time while the model is tuned.
 #define _POSIX_C_SOURCE 200809L
 #include <math.h>
 #include <stdio.h>
@@ -140,13 +141,14 @@ static int fidelity(const pt_map_ctx *c, pt_mode mode, int n,
   int k = 0;
   double t_prof = 0;
   const char *cpath = getenv("PT_FID_CACHE");
-  double *cached = calloc((size_t)n + 1, sizeof *cached);
+  double *cached = calloc(4 * (size_t)n + 1, sizeof *cached);
   FILE *cf = cpath ? fopen(cpath, "r") : NULL;
   int ncached = 0;
   if (cf) {
     int idx;
     double v;
-    while (ncached < n && fscanf(cf, "%d %lf", &idx, &v) == 2 && idx == ncached)
+    while (ncached < 4 * n && fscanf(cf, "%d %lf", &idx, &v) == 2 &&
+           idx == ncached)
       cached[ncached++] = v;
     fclose(cf);
   }
@@ -159,17 +161,23 @@ static int fidelity(const pt_map_ctx *c, pt_mode mode, int n,
     pt_prof_report pr;
     memset(&pr, 0, sizeof pr);
     double t0 = now_s();
-    if (k < ncached) {
-      pr.throughput_sps = mode == PT_MODE_HT ? cached[k] : 0;
-      pr.latency_s = mode == PT_MODE_HT ? 0 : cached[k];
+    if (i < ncached && cached[i] < 0) {
+      continue;
+    } else if (i < ncached) {
+      pr.throughput_sps = mode == PT_MODE_HT ? cached[i] : 0;
+      pr.latency_s = mode == PT_MODE_HT ? 0 : cached[i];
     } else if (pt_schedule(c, m, &p, &err) || pt_prof_run(p, c->g, c->a, &o, &pr, &err)) {
       fprintf(stderr, "mapping %d skipped: %s\n", i, err.msg);
+      if (cf) {
+        fprintf(cf, "%d -1\n", i);
+        fflush(cf);
+      }
       pt_prog_free(p);
       continue;
     }
     t_prof += now_s() - t0;
-    if (cf && k >= ncached) {
-      fprintf(cf, "%d %.9g\n", k,
+    if (cf && i >= ncached) {
+      fprintf(cf, "%d %.9g\n", i,
               mode == PT_MODE_HT ? pr.throughput_sps : pr.latency_s);
       fflush(cf);
     }
