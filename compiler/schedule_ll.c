@@ -18,15 +18,19 @@
 //    received there and freed once no replica on that core needs it and all
 //    its transfers are sent; every buffer has an address (program.c);
 //  - transfers: each produced pixel is queued for every other core that
-//    needs it (once per core: never sent twice to a core) and the queue is
-//    flushed when it holds `ll_batch` transfers, or when nothing else can
-//    progress.
+//    needs it (once per core: never sent twice to a core; only the channels
+//    that core reads) and the queue is flushed when it holds `ll_batch`
+//    transfers, or when nothing else can progress;
+//  - flow control: a producer waits while more of its pixels are alive
+//    than its readers' windows need (a stall lets the producer furthest
+//    behind go on).
 // Windows of a layer are issued in raster order across its replicas (window
 // s on replica s mod r), one window per replica per round, so that all
-// layers advance together. Element-wise, pooling and softmax layers compute
-// each output pixel on the core that produced the same pixel of their
-// first input. Reshapes and channel concats move no data: readers resolve
-// them to the tensors they are made of.
+// layers advance together. Element-wise, pooling, shuffle, LRN and softmax
+// pixels are dealt out over all cores; pooling whose one window is the
+// whole map is reduced pixel by pixel as they arrive. Reshapes, channel
+// concats and channel slices move no data: readers resolve them to the
+// tensors they are made of.
 #include "schedule.h"
 
 #include <stdint.h>
@@ -449,8 +453,8 @@ static bool try_window(ll *s, wtask *t, int rep, int *cores) {
 }
 
 // ---------------------------------------------------------------------------
-// Vector layers: one output pixel at a time on the core that produced the
-// same pixel of the first input (round robin for network inputs).
+// Vector layers: one output pixel at a time, each on its core (see
+// vector_core).
 
 typedef struct {
   int node;
