@@ -93,10 +93,11 @@ const char *pt_repl_name(pt_repl r);
 int pt_repl_parse(const char *s);   // -1 if unknown
 const char *pt_mode_name(pt_mode m);
 
-// Computation-storage mapping: the steps of layer l that replica k computes
-// are [first, first + count). HT and LL both split the steps of a layer
-// into contiguous ranges (adjacent windows to one replica, for input reuse),
-// sized as evenly as possible.
+// Computation-storage mapping, HT: the steps of layer l that replica k
+// computes are [first, first + count), contiguous ranges (adjacent windows
+// to one replica, for input reuse) sized as evenly as possible. LL deals
+// the windows out in raster order instead (window s to replica s mod r;
+// compiler/schedule.c, sc_replica_of).
 void pt_map_steps(const pt_mapping *m, const pt_map_ctx *c, int layer,
                   int replica, int64_t *first, int64_t *count);
 

@@ -183,7 +183,9 @@ int pt_prog_check(const pt_program *p, const pt_graph *g,
 // Write one file per core, DIR/core<N>.asm, one instruction per line.
 int pt_lower_asm(const pt_program *p, const pt_graph *g, const char *dir,
                  pt_error *err);
-// Write DIR/program.json: {"cores": [[{...}, ...], ...], "ags": [...]}.
+// Write DIR/program.json: {"pimtune", "mode", "elem_bytes", "global_bytes",
+// "ags": [...], "cores": [{"core", "peak_local_bytes", "instructions":
+// [...]}]} (docs/isa.md).
 int pt_lower_json(const pt_program *p, const pt_graph *g, const char *dir,
                   pt_error *err);
 
