@@ -34,6 +34,18 @@ expect_error "truncated config" "truncated.json:[0-9]+" \
 expect_error "unknown config key" "unknown-key.json.*unknown key" \
   "$PIMTUNE" info "$W/tiny.onnx" --arch "$D/arch/unknown-key.json"
 
+# A model that does not fit the chip: one error line (after the
+# structure-only note) naming the layer; nothing written.
+"$PIMTUNE" compile "$W/vgg16.onnx" --arch "$A" --emit asm "$TMP/streams" \
+  >"$TMP/o" 2>"$TMP/e"
+rc=$?
+if [ $rc -eq 2 ] && [ "$(grep -vc 'note:' "$TMP/e")" = 1 ] &&
+   grep -q "layer '/classifier/classifier.0/Gemm'.*does not fit" "$TMP/e" &&
+   [ ! -e "$TMP/streams" ]; then ok; else
+  bad "vgg16 on isaac: exit $rc, $(cat "$TMP/e")"; fi
+expect_error "emit into a file" "cannot create directory" \
+  "$PIMTUNE" compile "$W/tiny.onnx" --arch "$A" --emit asm /dev/null/streams
+
 # Every field of isaac.json: numbers to -1e12, strings to "bogus",
 # booleans to 7. The message must name the field.
 n=0
