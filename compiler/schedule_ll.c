@@ -883,6 +883,11 @@ static void set_limits(ll *s) {
 static int check_supported(const pt_graph *g, pt_error *err) {
   for (int i = 0; i < g->nn; i++) {
     const pt_node *n = &g->n[i];
+    if (n->op == PT_OP_FC && g->t[n->in[0]].ndim > 2)
+      return pt_errorf(err, "node '%s': fc on a rank-%d input (several "
+                       "vectors per sample) is not supported by the "
+                       "low-latency scheduler", n->name,
+                       g->t[n->in[0]].ndim);
     switch (n->op) {
     case PT_OP_CONV: case PT_OP_FC: case PT_OP_MAXPOOL: case PT_OP_AVGPOOL:
     case PT_OP_GLOBALAVG: case PT_OP_GLOBALMAX: case PT_OP_ACT:
