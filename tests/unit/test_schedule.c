@@ -208,6 +208,36 @@ static void test_ht_grouping(void **state) {
   }
 }
 
+// An fc applied to several vectors per sample ([1, T, I]): HT reads the
+// flat input and works; LL refuses it by name.
+static void test_ll_refuses_fc_on_rank3(void **state) {
+  (void)state;
+  pt_graph *g = pt_graph_new("seq.onnx");
+  int64_t xd[3] = {1, 4, 16}, wd[2] = {16, 8}, yd[3] = {1, 4, 8};
+  int x = pt_graph_add_tensor(g, "x", PT_F32, 3, xd);
+  int w = pt_graph_add_tensor(g, "w", PT_F32, 2, wd);
+  g->t[w].is_const = true;
+  int y = pt_graph_add_tensor(g, "y", PT_F32, 3, yd);
+  int k = pt_graph_add_node(g, "proj", 0, PT_OP_FC);
+  g->n[k].nin = 2, g->n[k].in[0] = x, g->n[k].in[1] = w;
+  g->n[k].nout = 1, g->n[k].out[0] = y;
+  g->t[y].producer = k;
+  g->inputs[g->ninputs++] = x;
+  g->outputs[g->noutputs++] = y;
+  fixture f = {.g = g, .a = small_chip(2)};
+  pt_error err;
+  if (build(&f, PT_MODE_HT, PT_REPL_NONE, 16, &err))
+    fail_msg("%s", err.msg);
+  checked(&f);
+  assert_int_equal(count(f.p, 0, PT_I_MVM, -1), 4); // one per vector
+  pt_prog_free(f.p);
+  f.p = NULL;
+  f.m->mode = PT_MODE_LL;
+  assert_int_not_equal(pt_schedule(&f.c, f.m, &f.p, &err), 0);
+  assert_non_null(strstr(err.msg, "node 'proj': fc on a rank-3 input"));
+  done(&f);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_ht_chain),
@@ -216,6 +246,7 @@ int main(void) {
       cmocka_unit_test(test_ll_replicated),
       cmocka_unit_test(test_local_memory_too_small),
       cmocka_unit_test(test_ht_grouping),
+      cmocka_unit_test(test_ll_refuses_fc_on_rank3),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
