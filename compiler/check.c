@@ -472,14 +472,13 @@ int pt_prog_check(const pt_program *p, const pt_graph *g,
       for (int64_t ch = 0; ch < chw[0] && !rc; ch++) {
         int64_t a = v->base + (px * v->pixel_stride + v->channel_off + ch) *
                                   p->elem_bytes;
-        int times = k.stores[a];
         // A concat's bytes are stored by its inputs (or its copies), once.
+        int times = k.stores[a];
         if (times != 1) {
           rc = pt_errorf(err, "node '%s': output element %lld of pixel %lld "
                          "stored %s", g->n[x->producer].name, (long long)ch,
                          (long long)px, times ? "more than once" : "never");
         }
-        (void)concat_out;
       }
     if (!rc && !concat_out)
       stored += chw[0] * chw[1] * chw[2] * p->elem_bytes;

@@ -289,15 +289,11 @@ static bool lays_out(const pt_mapping *m, const pt_map_ctx *c) {
 static void replicate_balance(pt_mapping *m, const pt_map_ctx *c) {
   int64_t budget = (int64_t)c->ncores * c->xbars_per_core;
   int64_t used = total_xbars(m, c);
-  bool *frozen = pt_calloc(c->nlayers, 1);
   for (;;) {
-    int worst = -1;
-    for (int l = 0; l < c->nlayers; l++)
-      if (!frozen[l] && (worst < 0 || layer_steps(m, c, l) >
-                                          layer_steps(m, c, worst)))
+    int worst = 0;
+    for (int l = 1; l < c->nlayers; l++)
+      if (layer_steps(m, c, l) > layer_steps(m, c, worst))
         worst = l;
-    if (worst < 0)
-      break;
     const pt_part *p = pt_map_part(c, worst, m->unfold[worst]);
     int64_t now = layer_steps(m, c, worst);
     int64_t r = m->repl[worst];
@@ -311,14 +307,12 @@ static void replicate_balance(pt_mapping *m, const pt_map_ctx *c) {
     }
     int16_t old = m->repl[worst];
     m->repl[worst] = (int16_t)r;
-    if (!lays_out(m, c)) {
+    if (!lays_out(m, c)) { // the bottleneck's copy does not lay out
       m->repl[worst] = old;
-      frozen[worst] = true;
       break;
     }
     used += extra;
   }
-  free(frozen);
 }
 
 // uniform: the largest r, the same for every layer (capped by each
