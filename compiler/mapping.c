@@ -145,6 +145,10 @@ static int ag_xbars(const pt_part *p, const pt_arch *a, int64_t i,
   return (int)(w < cap ? w : cap);
 }
 
+int pt_map_ag_xbars(const pt_map_ctx *c, const pt_part *p, int64_t i) {
+  return ag_xbars(p, c->a, i, c->xbars_per_core);
+}
+
 int pt_map_core_xbars(const pt_mapping *m, const pt_map_ctx *c, int core) {
   int used = 0;
   for (int l = 0; l < c->nlayers; l++) {

@@ -78,6 +78,8 @@ int pt_map_check(const pt_mapping *m, const pt_map_ctx *c, pt_error *err);
 
 // Crossbars used on core `core` (logical).
 int pt_map_core_xbars(const pt_mapping *m, const pt_map_ctx *c, int core);
+// Crossbars of AG i (0-based within one copy) of partition p.
+int pt_map_ag_xbars(const pt_map_ctx *c, const pt_part *p, int64_t i);
 
 // Heuristics. Replication first, then the layout: AGs of one replica kept
 // on one core where possible, cores filled in order. The mapping's mode,

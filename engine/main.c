@@ -18,138 +18,8 @@
 #include "cost/profile.h"
 #include "cost/execute.h"
 #include "compiler/reference.h"
-
-enum { EXIT_OK = 0, EXIT_ERR = 2 };
-
-static const char *default_arch = "configs/arch/isaac.json";
-
-// ---------------------------------------------------------------------------
-// Shared helpers
-
-static int fail(const pt_error *err) {
-  fprintf(stderr, "pimtune: %s\n", err->msg);
-  return EXIT_ERR;
-}
-
-static int usage_error(const char *cmd, const char *fmt, const char *arg) {
-  fprintf(stderr, "pimtune %s: ", cmd);
-  fprintf(stderr, fmt, arg);
-  fprintf(stderr, " (see 'pimtune %s --help')\n", cmd);
-  return EXIT_ERR;
-}
-
-// The bundled configs are found from the working directory or, failing
-// that, from the source tree pimtune was built from.
-static const char *resolve_default_arch(char *buf, size_t len) {
-  if (access(default_arch, R_OK) == 0)
-    return default_arch;
-  snprintf(buf, len, "%s/%s", PT_SOURCE_DIR, default_arch);
-  return buf;
-}
-
-// --set KEY=VALUE overrides of chip fields, in the order given.
-enum { MAX_SETS = 64 };
-typedef struct {
-  const char *kv[MAX_SETS];
-  int n;
-} overrides;
-
-static int add_override(overrides *o, const char *cmd, const char *kv) {
-  if (!strchr(kv, '='))
-    return usage_error(cmd, "--set expects KEY=VALUE, got '%s'", kv);
-  if (o->n == MAX_SETS)
-    return usage_error(cmd, "%s", "too many --set options");
-  o->kv[o->n++] = kv;
-  return EXIT_OK;
-}
-
-// Options every command that reads a model and a chip shares.
-typedef struct {
-  const char *arch_path;
-  overrides sets;
-  int unfold;
-  int json;
-  pt_mode mode;     // commands that map (MAPPING_LONG_OPTIONS)
-  int repl;
-} common_opts;
-
-#define COMMON_OPTS_INIT {.unfold = PT_UNF_IM2COL, .mode = PT_MODE_HT, \
-                          .repl = PT_REPL_BALANCE}
-
-#define COMMON_LONG_OPTIONS                                                  \
-  {"arch", required_argument, 0, 'a'}, {"unfold", required_argument, 0, 'u'}, \
-      {"set", required_argument, 0, 's'}, {"json", no_argument, 0, 'j'}
-#define MAPPING_LONG_OPTIONS                                                 \
-  {"mode", required_argument, 0, 'm'},                                       \
-      {"replication", required_argument, 0, 'r'}
-
-// Handle option c if it is a common one: 1 handled, 0 not common, -1 a
-// usage error (already printed).
-static int common_option(int c, common_opts *o, const char *cmd) {
-  switch (c) {
-  case 'a':
-    o->arch_path = optarg;
-    return 1;
-  case 'u':
-    o->unfold = pt_unfold_parse(optarg);
-    if (o->unfold < 0) {
-      usage_error(cmd, "unknown unfolding format '%s'", optarg);
-      return -1;
-    }
-    return 1;
-  case 's':
-    return add_override(&o->sets, cmd, optarg) ? -1 : 1;
-  case 'j':
-    o->json = 1;
-    return 1;
-  case 'm':
-    if (strcmp(optarg, "ht") && strcmp(optarg, "ll")) {
-      usage_error(cmd, "unknown mode '%s' (ht or ll)", optarg);
-      return -1;
-    }
-    o->mode = !strcmp(optarg, "ht") ? PT_MODE_HT : PT_MODE_LL;
-    return 1;
-  case 'r':
-    o->repl = pt_repl_parse(optarg);
-    if (o->repl < 0) {
-      usage_error(cmd, "unknown replication heuristic '%s'", optarg);
-      return -1;
-    }
-    return 1;
-  default:
-    return 0;
-  }
-}
-
-static int load_inputs(const char *model, const char *arch_path,
-                       const overrides *sets, pt_graph **g, pt_arch *arch,
-                       pt_error *err) {
-  char buf[1024];
-  if (!arch_path)
-    arch_path = resolve_default_arch(buf, sizeof buf);
-  if (pt_arch_load(arch_path, arch, err))
-    return -1;
-  for (int i = 0; sets && i < sets->n; i++) {
-    char key[128];
-    const char *eq = strchr(sets->kv[i], '=');
-    snprintf(key, sizeof key, "%.*s", (int)(eq - sets->kv[i]), sets->kv[i]);
-    if (pt_arch_set(arch, key, eq + 1, err)) {
-      pt_error_prefix(err, "--set %s: ", sets->kv[i]);
-      return -1;
-    }
-  }
-  if (sets && sets->n && pt_arch_validate(arch, err)) {
-    pt_error_prefix(err, "%s with --set: ", arch_path);
-    return -1;
-  }
-  char notice[PT_ERRMSG];
-  *g = pt_graph_load(model, notice, sizeof notice, err);
-  if (!*g)
-    return -1;
-  if (notice[0])
-    fprintf(stderr, "pimtune: note: %s\n", notice);
-  return 0;
-}
+#include "engine/cli.h"
+#include "engine/tune.h"
 
 static void fmt_count(char *out, size_t len, double v) {
   const char *suffix[] = {"", "K", "M", "G", "T"};
@@ -279,7 +149,7 @@ static int cmd_info(int argc, char **argv) {
   optind = 1;
   opterr = 0;
   while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-    int r = common_option(c, &co, "info");
+    int r = cli_common_option(c, &co, "info");
     if (r < 0)
       return EXIT_ERR;
     if (r > 0)
@@ -288,11 +158,11 @@ static int cmd_info(int argc, char **argv) {
       printf(info_help, pt_unfold_list());
       return EXIT_OK;
     }
-    return usage_error("info", "unknown or incomplete option '%s'",
+    return cli_usage("info", "unknown or incomplete option '%s'",
                        argv[optind - 1]);
   }
   if (optind != argc - 1)
-    return usage_error("info", "%s", optind >= argc
+    return cli_usage("info", "%s", optind >= argc
                                          ? "expected one MODEL file"
                                          : "expected exactly one MODEL file");
   const char *arch_path = co.arch_path;
@@ -302,13 +172,13 @@ static int cmd_info(int argc, char **argv) {
   pt_error err = {{0}};
   pt_graph *g = NULL;
   pt_arch arch;
-  if (load_inputs(argv[optind], arch_path, &sets, &g, &arch, &err))
-    return fail(&err);
+  if (cli_load_inputs(argv[optind], arch_path, &sets, &g, &arch, &err))
+    return cli_fail(&err);
   pt_part_net net;
   if (pt_part_network(g, &arch, unfold, NULL, &net, &err)) {
     pt_error_prefix(&err, "%s: ", g->path);
     pt_graph_free(g);
-    return fail(&err);
+    return cli_fail(&err);
   }
   if (json)
     info_json(g, &arch, &net);
@@ -468,7 +338,7 @@ static int cmd_compile(int argc, char **argv) {
   optind = 1;
   opterr = 0;
   while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-    int r = common_option(c, &co, "compile");
+    int r = cli_common_option(c, &co, "compile");
     if (r < 0)
       return EXIT_ERR;
     if (r > 0)
@@ -477,10 +347,10 @@ static int cmd_compile(int argc, char **argv) {
     case 'e':
       emit_kind = optarg;
       if (strcmp(optarg, "asm") && strcmp(optarg, "json"))
-        return usage_error("compile", "unknown --emit kind '%s' (asm or json)",
+        return cli_usage("compile", "unknown --emit kind '%s' (asm or json)",
                            optarg);
       if (optind >= argc)
-        return usage_error("compile", "%s", "--emit needs a directory");
+        return cli_usage("compile", "%s", "--emit needs a directory");
       emit_dir = argv[optind++];
       break;
     case 'G':
@@ -496,12 +366,12 @@ static int cmd_compile(int argc, char **argv) {
       printf(compile_help, pt_unfold_list());
       return EXIT_OK;
     default:
-      return usage_error("compile", "unknown or incomplete option '%s'",
+      return cli_usage("compile", "unknown or incomplete option '%s'",
                          argv[optind - 1]);
     }
   }
   if (optind != argc - 1)
-    return usage_error("compile", "%s", "expected exactly one MODEL file");
+    return cli_usage("compile", "%s", "expected exactly one MODEL file");
   const char *arch_path = co.arch_path;
   int unfold = co.unfold, json = co.json, repl = co.repl;
   pt_mode mode = co.mode;
@@ -510,22 +380,22 @@ static int cmd_compile(int argc, char **argv) {
   pt_error err = {{0}};
   pt_graph *g = NULL;
   pt_arch arch;
-  if (load_inputs(argv[optind], arch_path, &sets, &g, &arch, &err))
-    return fail(&err);
+  if (cli_load_inputs(argv[optind], arch_path, &sets, &g, &arch, &err))
+    return cli_fail(&err);
   pt_map_ctx ctx;
   pt_mapping *m = NULL;
   pt_program *p = NULL;
   int rc = EXIT_ERR;
   if (pt_map_ctx_init(&ctx, g, &arch, &err)) {
     pt_graph_free(g);
-    return fail(&err);
+    return cli_fail(&err);
   }
   m = pt_map_new(&ctx);
   m->ht_grouping = grouping;
   if (pt_map_heuristic(m, &ctx, unfold, repl, mode, &err) ||
       pt_schedule(&ctx, m, &p, &err)) {
     pt_error_prefix(&err, "%s on %s: ", g->name, arch.name);
-    fail(&err);
+    cli_fail(&err);
     goto out;
   }
   if (check) {
@@ -542,13 +412,13 @@ static int cmd_compile(int argc, char **argv) {
   if (emit_kind && (!strcmp(emit_kind, "asm")
                         ? pt_lower_asm(p, g, emit_dir, &err)
                         : pt_lower_json(p, g, emit_dir, &err))) {
-    fail(&err);
+    cli_fail(&err);
     goto out;
   }
   pt_prof_report prof = {0};
   if (profile && pt_prof_run(p, g, &arch, NULL, &prof, &err)) {
     pt_error_prefix(&err, "profiling %s on %s: ", g->name, arch.name);
-    fail(&err);
+    cli_fail(&err);
     goto out;
   }
   if (json)
@@ -613,7 +483,7 @@ static int cmd_verify(int argc, char **argv) {
   optind = 1;
   opterr = 0;
   while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-    int r = common_option(c, &co, "verify");
+    int r = cli_common_option(c, &co, "verify");
     if (r < 0)
       return EXIT_ERR;
     if (r > 0)
@@ -622,7 +492,7 @@ static int cmd_verify(int argc, char **argv) {
     switch (c) {
     case 'i':
       if (ninputs == PT_MAX_IN)
-        return usage_error("verify", "%s", "too many --input files");
+        return cli_usage("verify", "%s", "too many --input files");
       inputs[ninputs++] = optarg;
       break;
     case 'e':
@@ -631,13 +501,13 @@ static int cmd_verify(int argc, char **argv) {
     case 't':
       vo.tol = strtod(optarg, &end);
       if (*end || !(vo.tol > 0))
-        return usage_error("verify", "--tolerance expects a positive number, "
+        return cli_usage("verify", "--tolerance expects a positive number, "
                            "got '%s'", optarg);
       break;
     case 'S':
       vo.seed = strtoul(optarg, &end, 10);
       if (*end || !*optarg)
-        return usage_error("verify", "--seed expects a whole number, got "
+        return cli_usage("verify", "--seed expects a whole number, got "
                            "'%s'", optarg);
       break;
     case 'F':
@@ -647,21 +517,21 @@ static int cmd_verify(int argc, char **argv) {
       printf(verify_help);
       return EXIT_OK;
     default:
-      return usage_error("verify", "unknown or incomplete option '%s'",
+      return cli_usage("verify", "unknown or incomplete option '%s'",
                          argv[optind - 1]);
     }
   }
   if (optind != argc - 1)
-    return usage_error("verify", "%s", "expected exactly one MODEL file");
+    return cli_usage("verify", "%s", "expected exactly one MODEL file");
   if (expect && !ninputs)
-    return usage_error("verify", "%s", "--expect needs --input");
+    return cli_usage("verify", "%s", "--expect needs --input");
   pt_mode mode = co.mode;
 
   pt_error err = {{0}};
   pt_graph *g = NULL;
   pt_arch arch;
-  if (load_inputs(argv[optind], co.arch_path, &co.sets, &g, &arch, &err))
-    return fail(&err);
+  if (cli_load_inputs(argv[optind], co.arch_path, &co.sets, &g, &arch, &err))
+    return cli_fail(&err);
   int rc = EXIT_ERR;
   float *in[PT_MAX_IN] = {0}, *want = NULL, *golden[PT_MAX_OUT] = {0};
   if (expect && !g->has_weights) {
@@ -776,7 +646,7 @@ static int cmd_verify(int argc, char **argv) {
   rc = pass ? EXIT_OK : 1;
 out:
   if (rc == EXIT_ERR)
-    fail(&err);
+    cli_fail(&err);
   for (int i = 0; i < PT_MAX_IN; i++)
     free(in[i]);
   for (int i = 0; i < PT_MAX_OUT; i++)
@@ -791,10 +661,9 @@ out:
 
 static int not_yet(const char *cmd) {
   fprintf(stderr, "pimtune: '%s' is not implemented in pimtune %s yet; "
-          "available now: info\n", cmd, PT_VERSION);
+          "available now: tune, info, compile, verify\n", cmd, PT_VERSION);
   return EXIT_ERR;
 }
-static int cmd_tune(int argc, char **argv) { return not_yet("tune"); }
 static int cmd_show(int argc, char **argv) { return not_yet("show"); }
 static int cmd_export(int argc, char **argv) { return not_yet("export"); }
 static int cmd_plot(int argc, char **argv) { return not_yet("plot"); }
@@ -807,7 +676,7 @@ typedef struct {
 } command;
 
 static const command commands[] = {
-    {"tune", cmd_tune, "search mappings for an objective (the default)"},
+    {"tune", pt_cmd_tune, "search mappings for an objective (the default)"},
     {"info", cmd_info, "per-layer crossbar needs and whether the model fits"},
     {"compile", cmd_compile, "build per-core instruction streams"},
     {"verify", cmd_verify, "execute the streams and compare with the CPU"},
@@ -859,5 +728,5 @@ int main(int argc, char **argv) {
     return EXIT_ERR;
   }
   // `pimtune MODEL ...` is `pimtune tune MODEL ...`.
-  return cmd_tune(argc, argv);
+  return pt_cmd_tune(argc, argv);
 }

@@ -1,0 +1,54 @@
+// Private to search/: the driver's interface to the strategies.
+//
+// A strategy owns its population and asks the driver to evaluate batches:
+// pt_run_batch calls `make` for slots 0 .. n-1 in parallel (each slot with
+// its own random stream, its own candidate mapping and a worker's scratch),
+// scores the candidates, offers them to the front and the bests in slot
+// order, and says whether the search must stop. Everything the strategy
+// does between batches is serial.
+#ifndef PT_STRATEGY_H
+#define PT_STRATEGY_H
+
+#include "search.h"
+
+typedef struct pt_run pt_run;
+
+// Build the candidate of `slot` into m; 0 if it is valid, -1 to skip it.
+typedef int (*pt_make_fn)(pt_run *r, int slot, pt_rng *rng, pt_mapping *m,
+                          pt_space_scratch *w, void *user);
+
+struct pt_run {
+  const pt_space *s;
+  const pt_search_opts *o;
+  int nslots;
+  pt_rng **rng;              // [nslots] stream of each slot
+  pt_mapping **cand;         // [nslots] the batch's candidates
+  double *val;               // [nslots * PT_OBJ_COUNT] natural units
+  bool *ok;                  // [nslots] evaluated
+  pt_space_scratch *scratch; // [nthreads]
+  int nthreads;
+  pt_mapping **seeds;        // the heuristics, valid, [nseeds]
+  int nseeds;
+  double t0;
+  int64_t evals, failed, last_improvement;
+  bool stop;
+  const char *stopped_by;
+  // Results (the driver's archive).
+  pt_search_result *res;
+  double last_progress;
+};
+
+// Evaluate slots 0 .. n-1 (n <= nslots; fewer when the evaluation budget
+// ends); true when the search must stop.
+bool pt_run_batch(pt_run *r, int n, pt_make_fn make, void *user);
+// Cost (smaller is better) of objective k of the search for slot values v.
+double pt_run_cost(const pt_run *r, int k, const double *v);
+// Fraction of the budget used, in [0, 1] (evaluations or time), or -1
+// when the search has neither limit.
+double pt_run_progress(const pt_run *r);
+
+void pt_strategy_ga_paper(pt_run *r);
+void pt_strategy_nsga2(pt_run *r);
+void pt_strategy_anneal(pt_run *r);
+
+#endif
