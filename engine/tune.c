@@ -24,7 +24,8 @@
 #include "cli.h"
 
 static const char tune_help[] =
-    "usage: pimtune [tune] MODEL [--arch FILE] [--objective OBJ] [options]\n"
+    "usage: pimtune tune MODEL [--arch FILE] [--objective OBJ] [options]\n"
+    "       pimtune MODEL ...   (tune is the default command)\n"
     "\n"
     "Search how to map the network onto the chip: replication of every\n"
     "weight layer, unfolding formats, the core of every array group, the\n"

@@ -3,7 +3,7 @@
 . "$(dirname "$0")/common.bash"
 
 "$PIMTUNE" --help >"$TMP/h" && grep -q "usage: pimtune" "$TMP/h" && ok || bad "--help"
-for c in info compile verify; do
+for c in tune info compile verify; do
   "$PIMTUNE" $c --help >"$TMP/h" && grep -q "usage: pimtune $c" "$TMP/h" && ok ||
     bad "$c --help"
 done
@@ -25,11 +25,16 @@ expect_error "compile --emit without dir" "--emit needs a directory" \
   "$PIMTUNE" compile "$PT_SRC/configs/workloads/tiny.onnx" --emit asm
 expect_error "info bad unfold" "unknown unfolding format 'diagonal'" \
   "$PIMTUNE" info "$PT_SRC/configs/workloads/resnet18.onnx" --unfold diagonal
-for c in show export plot sweep tune; do
+for c in show export plot sweep; do
   expect_error "$c not yet" "'$c' is not implemented" "$PIMTUNE" $c x
 done
-expect_error "default command is tune" "'tune' is not implemented" \
-  "$PIMTUNE" "$PT_SRC/configs/workloads/resnet18.onnx"
+# `pimtune MODEL` is `pimtune tune MODEL`: the same options, the same output.
+T="$PT_SRC/configs/workloads/tiny.onnx"
+"$PIMTUNE" "$T" --evals 200 --keep 0 --no-heuristics --json >"$TMP/d1" 2>/dev/null &&
+  "$PIMTUNE" tune "$T" --evals 200 --keep 0 --no-heuristics --json >"$TMP/d2" \
+    2>/dev/null && jq -e '.evaluations == 200' "$TMP/d1" >/dev/null &&
+  cmp -s <(jq -c 'del(.wall_s)' "$TMP/d1") <(jq -c 'del(.wall_s)' "$TMP/d2") && ok ||
+  bad "default command is tune"
 
 # The table form names every weight layer and ends with the verdict.
 "$PIMTUNE" info "$PT_SRC/configs/workloads/resnet18.onnx" \
