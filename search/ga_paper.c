@@ -23,7 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum { GA_SLOTS = 8, GENE_BASE = 10000 };
+enum { GA_SLOTS = PT_GA_SLOTS, GENE_BASE = PT_GA_BASE };
 
 typedef struct {
   int n, ngenes, ncores, nlayers;
@@ -96,10 +96,11 @@ static int empty_slot(const int32_t *ch, int core, pt_rng *rng) {
 }
 
 // Mutation I: one gene's AG count +-1 (an empty gene: a random layer, 1).
-static int mutate_one(const ga *x, int32_t *ch, int *count, pt_rng *rng) {
-  int i = (int)pt_rng_int(rng, x->ngenes);
+int pt_ga_mutation1(int32_t *ch, int ngenes, int nlayers, const int *ags,
+                    int *count, pt_rng *rng) {
+  int i = (int)pt_rng_int(rng, ngenes);
   if (!ch[i]) {  // capacity is checked on the whole chromosome after
-    ch[i] = (int32_t)pt_rng_int(rng, x->nlayers) * GENE_BASE + 1;
+    ch[i] = (int32_t)pt_rng_int(rng, nlayers) * GENE_BASE + 1;
     return 0;
   }
   int l = gene_layer(ch[i]), n = gene_count(ch[i]);
@@ -109,12 +110,12 @@ static int mutate_one(const ga *x, int32_t *ch, int *count, pt_rng *rng) {
     ch[i] = l * GENE_BASE + n + 1;
     return 0;
   }
-  for (int k = 0; k < x->nlayers; k++)
+  for (int k = 0; k < nlayers; k++)
     count[k] = 0;
-  for (int j = 0; j < x->ngenes; j++)
+  for (int j = 0; j < ngenes; j++)
     if (ch[j])
       count[gene_layer(ch[j])] += gene_count(ch[j]);
-  if (count[l] - 1 < x->ags[l])
+  if (count[l] - 1 < ags[l])
     return -1;  // the layer would lose its only copy
   ch[i] = n > 1 ? l * GENE_BASE + n - 1 : 0;
   return 0;
@@ -122,8 +123,8 @@ static int mutate_one(const ga *x, int32_t *ch, int *count, pt_rng *rng) {
 
 // Mutation II: genes a (core A) and b (core B != A) each move a random
 // part of their AGs into an empty slot of the other's core.
-static int mutate_two(const ga *x, int32_t *ch, pt_rng *rng) {
-  int a = (int)pt_rng_int(rng, x->ngenes), b = (int)pt_rng_int(rng, x->ngenes);
+int pt_ga_mutation2(int32_t *ch, int ngenes, pt_rng *rng) {
+  int a = (int)pt_rng_int(rng, ngenes), b = (int)pt_rng_int(rng, ngenes);
   int ca = a / GA_SLOTS, cb = b / GA_SLOTS;
   if (!ch[a] || !ch[b] || ca == cb)
     return -1;
@@ -157,8 +158,9 @@ static int make_child(pt_run *r, int slot, pt_rng *rng, pt_mapping *m,
   const int32_t *parent = &x->genes[(size_t)slot * x->ngenes];
   for (int tries = 0; tries < 16; tries++) {
     memcpy(ch, parent, x->ngenes * sizeof *ch);
-    int rc = pt_rng_uniform(rng) < 0.5 ? mutate_one(x, ch, count, rng)
-                                       : mutate_two(x, ch, rng);
+    int rc = pt_rng_uniform(rng) < 0.5
+                 ? pt_ga_mutation1(ch, x->ngenes, x->nlayers, x->ags, count, rng)
+                 : pt_ga_mutation2(ch, x->ngenes, rng);
     if (!rc && fits(x, r, ch, used) && !decode(r, x, ch, m, count))
       return 0;
   }

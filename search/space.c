@@ -161,6 +161,15 @@ int pt_space_eval(const pt_space *s, const pt_mapping *m, pt_space_scratch *w,
                   double v[PT_OBJ_COUNT], pt_error *err) {
   if (s->fitness == PT_FIT_ANALYTIC) {
     pt_ana_eval(s->ana, m, &w->ana);
+    // The schedulers refuse what overflows a core's local memory; so does
+    // the search (on the model's estimate of the peak).
+    if (w->ana.peak_local_bytes > s->c->a->local.size_bytes) {
+      if (err)
+        pt_errorf(err, "local memory: about %lld bytes on a core, it has "
+                  "%lld", (long long)w->ana.peak_local_bytes,
+                  (long long)s->c->a->local.size_bytes);
+      return -1;
+    }
     v[PT_OBJ_THROUGHPUT] = w->ana.throughput_sps;
     v[PT_OBJ_LATENCY] = w->ana.latency_s;
     v[PT_OBJ_ENERGY] = w->ana.energy_j;
@@ -184,6 +193,9 @@ int pt_space_eval(const pt_space *s, const pt_mapping *m, pt_space_scratch *w,
     pt_prof_report_free(&r);
   }
   v[PT_OBJ_EDP] = v[PT_OBJ_ENERGY] * v[PT_OBJ_LATENCY];
+  for (int k = 0; k < PT_OBJ_COUNT; k++)
+    if (!isfinite(v[k]) || v[k] < 0)
+      return err ? pt_errorf(err, "%s is %g", pt_obj_name(k), v[k]) : -1;
   return 0;
 }
 

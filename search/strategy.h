@@ -48,6 +48,13 @@ double pt_run_cost(const pt_run *r, int k, const double *v);
 double pt_run_progress(const pt_run *r);
 
 void pt_strategy_ga_paper(pt_run *r);
+// ga_paper.c's mutations on a chromosome of ngenes genes (PT_GA_SLOTS per
+// core, gene = layer x PT_GA_BASE + AGs), exposed for its unit tests. ags:
+// AGs of one copy per layer; count: scratch [nlayers]. 0 if ch changed.
+enum { PT_GA_SLOTS = 8, PT_GA_BASE = 10000 };
+int pt_ga_mutation1(int32_t *ch, int ngenes, int nlayers, const int *ags,
+                    int *count, pt_rng *rng);
+int pt_ga_mutation2(int32_t *ch, int ngenes, pt_rng *rng);
 void pt_strategy_nsga2(pt_run *r);
 void pt_strategy_anneal(pt_run *r);
 
