@@ -401,6 +401,13 @@ int pt_cmd_tune(int argc, char **argv) {
       t.so.obj[2] = PT_OBJ_ENERGY;
     }
   }
+  if (t.so.strategy == PT_STRAT_GA_PAPER && t.pareto)
+    return cli_usage("tune", "%s", "ga-paper optimises one objective; use "
+                     "--strategy nsga2 (or auto) for --objective=pareto");
+  if (t.so.strategy == PT_STRAT_GA_PAPER && mode_arg &&
+      !strcmp(mode_arg, "both"))
+    return cli_usage("tune", "%s", "ga-paper searches one mode: --mode ht or "
+                     "--mode ll");
   if (mode_arg)
     t.modes = !strcmp(mode_arg, "ht")   ? PT_MODES_HT
               : !strcmp(mode_arg, "ll") ? PT_MODES_LL
@@ -411,6 +418,8 @@ int pt_cmd_tune(int argc, char **argv) {
     t.modes = PT_MODES_LL;
   else
     t.modes = PT_MODES_BOTH;
+  if (t.so.strategy == PT_STRAT_GA_PAPER && t.modes == PT_MODES_BOTH)
+    t.modes = PT_MODES_HT;  // the paper's GA tunes one mode
   return pt_tune_run(argv[optind], &co, &t.so, t.modes, t.fitness,
                      t.vary_unfold, t.heuristics, t.keep, t.quiet, co.json);
 }
@@ -450,6 +459,18 @@ int pt_tune_run(const char *model, const common_opts *co,
   if (!ana)
     goto fail;
   pt_space_init(&space, &ctx, ana, modes, co->unfold, vary_unfold, fitness);
+  {
+    // Does one copy of everything fit? (Say so before anything else.)
+    pt_mapping *m = pt_map_new(&ctx);
+    int bad = pt_space_heuristic(&space, m, PT_REPL_NONE,
+                                 modes & PT_MODES_HT ? PT_MODE_HT : PT_MODE_LL,
+                                 &err);
+    pt_map_free(m);
+    if (bad) {
+      pt_error_prefix(&err, "%s on %s: ", g->name, arch.name);
+      goto fail_space;
+    }
+  }
   pt_search_opts so = *so_in;
   so.stop = &interrupted;
   if (!quiet && isatty(STDERR_FILENO))
@@ -461,17 +482,20 @@ int pt_tune_run(const char *model, const common_opts *co,
   for (int k = 0; k < so.nobj; k++)
     snprintf(objtxt + strlen(objtxt), sizeof objtxt - strlen(objtxt), "%s%s",
              k ? "," : "", pt_obj_name(so.obj[k]));
+  // Ctrl-C (and SIGTERM) end the search; what it found is still reported.
+  struct sigaction sa = {.sa_handler = on_sigint}, old_int, old_term;
+  sigemptyset(&sa.sa_mask);
+  interrupted = 0;
+  sigaction(SIGINT, &sa, &old_int);
+  sigaction(SIGTERM, &sa, &old_term);
   if (!quiet)
     fprintf(stderr, "pimtune: tuning %s on %s for %s (%s), strategy %s, "
             "seed %llu\n", g->name, arch.name, objtxt, mode_txt,
             pt_strategy_name(so.strategy), (unsigned long long)so.seed);
 
-  struct sigaction sa = {.sa_handler = on_sigint}, old;
-  sigemptyset(&sa.sa_mask);
-  interrupted = 0;
-  sigaction(SIGINT, &sa, &old);
   int src = pt_search_run(&space, &so, &res, &err);
-  sigaction(SIGINT, &old, NULL);
+  sigaction(SIGINT, &old_int, NULL);
+  sigaction(SIGTERM, &old_term, NULL);
   if (src) {
     pt_error_prefix(&err, "%s on %s: ", g->name, arch.name);
     goto fail_space;
@@ -484,8 +508,7 @@ int pt_tune_run(const char *model, const common_opts *co,
             res.stopped_by, res.nfront);
 
   // What to profile: the best of each objective, front points, heuristics.
-  int cap = res.nobj + (keep < res.nfront ? keep : res.nfront) +
-            2 * PT_REPL_COUNT;
+  int cap = res.nobj + res.nfront + 2 * PT_REPL_COUNT;
   out = pt_calloc(cap, sizeof *out);
   static const char *best_label[PT_OBJ_COUNT] = {
       "search throughput", "search latency", "search energy", "search edp",
@@ -553,6 +576,42 @@ int pt_tune_run(const char *model, const common_opts *co,
         memcpy(out[i].prof, out[j].prof, sizeof out[i].prof);
         memcpy(out[i].error, out[j].error, sizeof out[i].error);
       }
+
+  // When none of them schedules (the model's local memory estimate is
+  // approximate), go down the rest of the front, then to the balance
+  // heuristic, until one does.
+  bool any = false;
+  for (int i = 0; i < nout; i++)
+    any |= out[i].ok;
+  for (int i = nfront_out; !any && i < res.nfront + 2; i++) {
+    outcome *o = &out[nout];
+    if (i < res.nfront) {
+      snprintf(labels[nout], sizeof labels[nout], "front %d", i + 1);
+      o->label = labels[nout];
+      o->m = res.front[i].m;
+      o->has_estimate = true;
+      memcpy(o->est, res.front[i].v, sizeof o->est);
+    } else {
+      pt_mode mode = i == res.nfront ? PT_MODE_HT : PT_MODE_LL;
+      if (heuristics ||
+          !(modes & (mode == PT_MODE_HT ? PT_MODES_HT : PT_MODES_LL)))
+        continue;
+      if (!heur)
+        heur = pt_calloc(2 * PT_REPL_COUNT, sizeof *heur);
+      pt_mapping *m = pt_map_new(&ctx);
+      if (pt_space_heuristic(&space, m, PT_REPL_BALANCE, mode, NULL)) {
+        pt_map_free(m);
+        continue;
+      }
+      heur[nheur++] = m;
+      o->label = pt_repl_name(PT_REPL_BALANCE);
+      o->m = m;
+    }
+    profile_point(&ctx, o);
+    any = o->ok;
+    if (any)
+      nout++;
+  }
 
   // The reported best of each objective: the best profiled of everything
   // profiled (the search's candidates first, so they win ties). The
@@ -642,7 +701,8 @@ int pt_tune_run(const char *model, const common_opts *co,
         print_row(&out[i], NULL);
     }
     if (nout > nbest + nfront_out) {
-      print_header("heuristics (profiled):");
+      print_header(heuristics ? "heuristics (profiled):"
+                              : "fallbacks (profiled):");
       for (int i = nbest + nfront_out; i < nout; i++)
         print_row(&out[i], NULL);
     }
