@@ -119,10 +119,29 @@ void pt_space_init(pt_space *s, const pt_map_ctx *c, const pt_ana_ctx *ana,
     }
     s->repl_max[l] = (int16_t)(most > INT16_MAX ? INT16_MAX : most);
   }
+  s->agx_at = pt_malloc(c->nlayers * PT_UNF_COUNT * sizeof *s->agx_at);
+  int64_t n = 0;
+  for (int i = 0; i < c->nlayers * PT_UNF_COUNT; i++) {
+    s->agx_at[i] = (int32_t)n;
+    if (c->unfold_ok[i])
+      n += c->part[i].ags;
+  }
+  s->agx = pt_malloc((n ? n : 1) * sizeof *s->agx);
+  for (int i = 0; i < c->nlayers * PT_UNF_COUNT; i++)
+    for (int64_t k = 0; c->unfold_ok[i] && k < c->part[i].ags; k++)
+      s->agx[s->agx_at[i] + k] = (int16_t)pt_map_ag_xbars(c, &c->part[i], k);
+}
+
+// Crossbars of AG i (within one copy) of layer l in m's format.
+static inline int agx(const pt_space *s, const pt_mapping *m, int l,
+                      int64_t i) {
+  return s->agx[s->agx_at[l * PT_UNF_COUNT + m->unfold[l]] + i];
 }
 
 void pt_space_free(pt_space *s) {
   free(s->repl_max);
+  free(s->agx);
+  free(s->agx_at);
   memset(s, 0, sizeof *s);
 }
 
@@ -220,7 +239,7 @@ static int place_copy(const pt_space *s, pt_mapping *m, int l, int k,
   }
   int at = from;
   for (int64_t i = 0; i < p->ags; i++) {
-    int x = pt_map_ag_xbars(c, p, i), j = 0;
+    int x = agx(s, m, l, i), j = 0;
     while (j < n && room[(at + j) % n] < x)
       j++;
     if (j == n)
@@ -246,11 +265,14 @@ int pt_space_relayout(const pt_space *s, pt_mapping *m, const pt_mapping *keep,
       continue;
     const pt_part *p = pt_map_part(c, l, m->unfold[l]);
     int copies = keep->repl[l] < m->repl[l] ? keep->repl[l] : m->repl[l];
-    for (int64_t i = 0; i < copies * p->ags; i++) {
-      int core = keep->ag_core[keep->ag_start[l] + i];
-      m->ag_core[m->ag_start[l] + i] = (int16_t)core;
-      room[core] -= pt_map_ag_xbars(c, p, i % p->ags);
-    }
+    const int16_t *x = &s->agx[s->agx_at[l * PT_UNF_COUNT + m->unfold[l]]];
+    const int16_t *from = &keep->ag_core[keep->ag_start[l]];
+    int16_t *to = &m->ag_core[m->ag_start[l]];
+    for (int k = 0; k < copies; k++, from += p->ags, to += p->ags)
+      for (int64_t i = 0; i < p->ags; i++) {
+        to[i] = from[i];
+        room[from[i]] -= x[i];
+      }
   }
   // The rest, near the layer's first copy (or where the previous layer
   // ended, as the heuristic layout does).
@@ -357,8 +379,10 @@ static void fill_room(const pt_space *s, const pt_mapping *m,
     w->room[i] = c->xbars_per_core;
   for (int l = 0; l < c->nlayers; l++) {
     const pt_part *p = pt_map_part(c, l, m->unfold[l]);
-    for (int32_t i = m->ag_start[l]; i < m->ag_start[l + 1]; i++)
-      w->room[m->ag_core[i]] -= pt_map_ag_xbars(c, p, (i - m->ag_start[l]) % p->ags);
+    const int16_t *x = &s->agx[s->agx_at[l * PT_UNF_COUNT + m->unfold[l]]];
+    for (int32_t i = m->ag_start[l]; i < m->ag_start[l + 1];)
+      for (int64_t k = 0; k < p->ags; k++, i++)
+        w->room[m->ag_core[i]] -= x[k];
   }
 }
 
@@ -378,7 +402,7 @@ static int layer_of(const pt_mapping *m, int32_t a) {
 static int ag_x(const pt_space *s, const pt_mapping *m, int32_t a) {
   int l = layer_of(m, a);
   const pt_part *p = pt_map_part(s->c, l, m->unfold[l]);
-  return pt_map_ag_xbars(s->c, p, (a - m->ag_start[l]) % p->ags);
+  return agx(s, m, l, (a - m->ag_start[l]) % p->ags);
 }
 
 // A random core with at least `need` free crossbars other than `not`.
@@ -441,7 +465,7 @@ static int try_move(const pt_space *s, pt_mapping *m, int mv, pt_rng *rng,
     int32_t base = m->ag_start[l] + k * (int32_t)p->ags;
     fill_room(s, m, w);
     for (int64_t i = 0; i < p->ags; i++)
-      w->room[m->ag_core[base + i]] += pt_map_ag_xbars(c, p, i);
+      w->room[m->ag_core[base + i]] += agx(s, m, l, i);
     int was = m->ag_core[base];
     int core = core_with_room(s, w, (int)p->crossbars, was, rng);
     if (core < 0)

@@ -56,6 +56,11 @@ typedef struct {
   bool vary_unfold;        // moves may change unfolding formats
   pt_unfold unfold;        // the starting format of every layer
   int16_t *repl_max;       // [nlayers] the most copies worth having
+  // Crossbars of AG i of one copy of layer l under format u:
+  // agx[agx_at[l * PT_UNF_COUNT + u] + i] (pt_map_ag_xbars, tabulated:
+  // the moves ask for it for every AG they touch).
+  int16_t *agx;
+  int32_t *agx_at;
 } pt_space;
 
 // Scratch of one evaluating worker (the analytic model's per-core arrays).
