@@ -690,7 +690,7 @@ int pt_tune_run(const char *model, const common_opts *co,
     for (int i = 0; i < nbest; i++)
       print_row(&out[i], NULL);
     if (nfront_out) {
-      char title[96];
+      char title[256];
       snprintf(title, sizeof title, "Pareto front over %s (%d points, "
                "best %d profiled):", res.front_nobj == 3 && res.nobj == 1
                                          ? "throughput, latency, energy"

@@ -287,6 +287,8 @@ static int seed_heuristics(pt_run *r, pt_error *err) {
   }
   if (!r->nseeds) {
     *err = first;
+    free(r->seeds);
+    r->seeds = NULL;
     return -1;
   }
   return 0;
