@@ -19,6 +19,8 @@
 #include "cost/execute.h"
 #include "compiler/reference.h"
 #include "engine/cli.h"
+#include "engine/commands.h"
+#include "engine/record.h"
 #include "engine/tune.h"
 
 static void fmt_count(char *out, size_t len, double v) {
@@ -656,17 +658,13 @@ out:
   return rc;
 }
 
-// ---------------------------------------------------------------------------
 // Commands of later milestones: named, documented, and honest about it.
 
 static int not_yet(const char *cmd) {
-  fprintf(stderr, "pimtune: '%s' is not implemented in pimtune %s yet; "
-          "available now: tune, info, compile, verify\n", cmd, PT_VERSION);
+  fprintf(stderr, "pimtune: '%s' is not implemented in pimtune %s yet\n", cmd,
+          PT_VERSION);
   return EXIT_ERR;
 }
-static int cmd_show(int argc, char **argv) { return not_yet("show"); }
-static int cmd_export(int argc, char **argv) { return not_yet("export"); }
-static int cmd_plot(int argc, char **argv) { return not_yet("plot"); }
 static int cmd_sweep(int argc, char **argv) { return not_yet("sweep"); }
 
 typedef struct {
@@ -680,9 +678,9 @@ static const command commands[] = {
     {"info", cmd_info, "per-layer crossbar needs and whether the model fits"},
     {"compile", cmd_compile, "build per-core instruction streams"},
     {"verify", cmd_verify, "execute the streams and compare with the CPU"},
-    {"show", cmd_show, "summarise a results file"},
-    {"export", cmd_export, "write schedules as asm, JSON or pimsim-nn input"},
-    {"plot", cmd_plot, "draw a results file with gnuplot"},
+    {"show", pt_cmd_show, "summarise a results file"},
+    {"export", pt_cmd_export, "write schedules as asm, JSON or pimsim-nn input"},
+    {"plot", pt_cmd_plot, "draw a results file with gnuplot"},
     {"sweep", cmd_sweep, "run tunes over models x chips x parameters"},
 };
 enum { NCOMMANDS = sizeof commands / sizeof commands[0] };
@@ -710,6 +708,7 @@ int main(int argc, char **argv) {
             "[options] (see 'pimtune --help')\n");
     return EXIT_ERR;
   }
+  rec_set_command_line(argc, argv);
   const char *first = argv[1];
   if (!strcmp(first, "-h") || !strcmp(first, "--help")) {
     main_help();
