@@ -54,10 +54,15 @@ int rec_path(const char *out, const pt_graph *g, const pt_arch *a,
     clean_name(name);
     snprintf(dir, sizeof dir, "results");
     snprintf(path, len, "results/%s.h5", name);
+    struct stat st;
     if (mkdir(dir, 0777) && errno != EEXIST)
       return pt_errorf(err, "results/: cannot create the results directory "
                        "(%s); choose a file with -o FILE or pass --no-store",
                        strerror(errno));
+    if (stat(dir, &st) || !S_ISDIR(st.st_mode))
+      return pt_errorf(err, "results/: cannot create the results directory "
+                       "(a file of that name is in the way); choose a file "
+                       "with -o FILE or pass --no-store");
   }
   struct stat st;
   if (stat(dir, &st) || !S_ISDIR(st.st_mode))
