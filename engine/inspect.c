@@ -353,8 +353,9 @@ static int draw(const char *pdir, const char *name, const char *data,
   char script[4200], vars[8192];
   snprintf(script, sizeof script, "%s/%s.gp", pdir, name);
   for (int f = 0; f < 2; f++) {
-    snprintf(vars, sizeof vars, "data='%s'; out='%s.%s'; fmt='%s'; %s", data,
-             out, f ? "svg" : "png", f ? "svg" : "png", extra);
+    snprintf(vars, sizeof vars, "plotdir='%s'; data='%s'; out='%s.%s'; "
+             "fmt='%s'; %s", pdir, data, out, f ? "svg" : "png",
+             f ? "svg" : "png", extra);
     if (gnuplot(script, vars, err))
       return -1;
   }

@@ -56,11 +56,12 @@ static herr_t attr_cb(hid_t loc, const char *name, const H5A_info_t *info,
   hid_t t = H5Aget_type(a);
   hid_t sp = H5Aget_space(a);
   hssize_t n = H5Sget_simple_extent_npoints(sp);
+  bool scalar = H5Sget_simple_extent_type(sp) == H5S_SCALAR;
   H5T_class_t cl = H5Tget_class(t);
   H5Sclose(sp);
   H5Tclose(t);
   H5Aclose(a);
-  if (cl == H5T_STRING && n == 1) {
+  if (cl == H5T_STRING && scalar) {
     char *s = h5u_read_attr_str(loc, name);
     if (s)
       cJSON_AddStringToObject(o, name, s);
