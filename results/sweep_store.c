@@ -161,6 +161,11 @@ int pt_h5_sweep_add(const char *path, const char *definition,
   if (!rc && append_record(f, text))
     rc = pt_errorf(err, "%s: cannot add the record of point %s", tmp, id);
   free(text);
+  // For the kill test (tests/e2e/sweep_resume.sh): stay inside the write
+  // for a while, so that a kill lands there.
+  const char *slow = getenv("PT_TEST_SWEEP_WRITE_MS");
+  if (slow && atoi(slow) > 0)
+    usleep(1000 * atoi(slow));
   if (H5Fclose(f) < 0 && !rc)
     rc = pt_errorf(err, "%s: writing failed", tmp);
   if (!rc && (h5u_sync_file(tmp) || rename(tmp, path)))
