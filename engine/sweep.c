@@ -409,6 +409,33 @@ static void clean_parts(const char *parts) {
   closedir(d);
 }
 
+// A writer of the sweep file killed in the middle leaves "<out>.tmp<pid>";
+// remove those whose process is gone.
+static void clean_out_tmp(const char *out) {
+  char dir[4096], base[1024];
+  const char *slash = strrchr(out, '/');
+  snprintf(dir, sizeof dir, "%.*s", slash ? (int)(slash - out) : 1,
+           slash ? out : ".");
+  snprintf(base, sizeof base, "%s.tmp", slash ? slash + 1 : out);
+  DIR *d = opendir(dir);
+  if (!d)
+    return;
+  struct dirent *e;
+  size_t bl = strlen(base);
+  while ((e = readdir(d))) {
+    if (strncmp(e->d_name, base, bl))
+      continue;
+    char *end;
+    long pid = strtol(e->d_name + bl, &end, 10);
+    if (*end || pid <= 0 || (kill((pid_t)pid, 0) && errno == ESRCH)) {
+      char path[5200];
+      snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+      remove(path);
+    }
+  }
+  closedir(d);
+}
+
 int pt_cmd_sweep(int argc, char **argv) {
   static const struct option opts[] = {{"output", required_argument, 0, 'o'},
                                        {"resume", no_argument, 0, 'R'},
@@ -497,6 +524,7 @@ int pt_cmd_sweep(int argc, char **argv) {
     goto fail;
   }
   clean_parts(parts);
+  clean_out_tmp(out);
   // Points that finished but were not added yet (the parent died between
   // the two): add them now.
   for (int i = 0; i < s.n; i++) {
