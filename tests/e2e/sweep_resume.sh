@@ -28,8 +28,40 @@ jq -e '[.records[] | select(.status == "failed") | .error | test("exceed")] | al
 expect_error "existing file without --resume" "ref.h5: exists; pass --resume" \
   "$PIMTUNE" sweep "$S" -o "$TMP/ref.h5"
 
-# SIGKILL at several moments, resuming each time.
 K="$TMP/k.h5"
+# SIGKILL while a finished point is being added (the writer lingers
+# inside the copy-on-write when PT_TEST_SWEEP_WRITE_MS is set).
+# Twice: while the file is created, then while it is copied and renamed.
+for n in 1 2; do
+  PT_TEST_SWEEP_WRITE_MS=3000 "$PIMTUNE" sweep "$S" -o "$K" --resume --quiet 2>/dev/null &
+  pid=$!
+  # The writer's temporary file is k.h5.tmp<its pid>.
+  # The second time, wait for a write that replaces an existing file.
+  for i in $(seq 300); do
+    [ -e "$K.tmp$pid" ] && { [ $n = 1 ] || [ -e "$K" ]; } && break
+    sleep 0.1
+  done
+  [ -e "$K.tmp$pid" ] && ok || bad "never saw the sweep file being written ($n)"
+  kill -KILL $pid 2>/dev/null
+  wait $pid 2>/dev/null
+  sleep 0.2
+  [ $n = 1 ] || [ -e "$K" ] && ok || bad "no sweep file after the second kill"
+  [ -e "$K" ] && { h5dump -H "$K" >/dev/null 2>&1 && ok || bad "killed while writing: the file does not open"; }
+done
+# SIGINT: the running points are abandoned, the file stays consistent.
+"$PIMTUNE" sweep "$S" -o "$K" --resume --quiet 2>"$TMP/int.err" &
+pid=$!
+sleep 0.5
+kill -INT $pid 2>/dev/null
+wait $pid
+rc=$?
+if [ "$rc" -eq 130 ]; then
+  grep -q "continue with --resume" "$TMP/int.err" && ok || bad "SIGINT: no resume hint"
+elif [ "$rc" -ne 0 ]; then
+  bad "SIGINT: exit status $rc"
+fi
+[ -e "$K" ] && { h5dump -H "$K" >/dev/null 2>&1 && ok || bad "after SIGINT: the file does not open"; }
+# SIGKILL at several moments, resuming each time.
 for delay in 0.3 0.8 1.5 2.5; do
   "$PIMTUNE" sweep "$S" -o "$K" --resume --quiet 2>/dev/null &
   pid=$!
@@ -42,32 +74,6 @@ for delay in 0.3 0.8 1.5 2.5; do
       && ok || bad "killed after ${delay}s: the file does not open"
   fi
 done
-# SIGKILL while a finished point is being added (the writer lingers
-# inside the copy-on-write when PT_TEST_SWEEP_WRITE_MS is set).
-PT_TEST_SWEEP_WRITE_MS=3000 "$PIMTUNE" sweep "$S" -o "$K" --resume --quiet 2>/dev/null &
-pid=$!
-for i in $(seq 100); do
-  ls "$TMP" | grep -q '^k\.h5\.tmp' && break
-  sleep 0.1
-done
-ls "$TMP" | grep -q '^k\.h5\.tmp' && ok || bad "never saw the sweep file being written"
-kill -KILL $pid 2>/dev/null
-wait $pid 2>/dev/null
-sleep 0.2
-[ -e "$K" ] && { h5dump -H "$K" >/dev/null 2>&1 && ok || bad "killed while writing: the file does not open"; }
-# SIGINT: the running points are abandoned, the file stays consistent.
-"$PIMTUNE" sweep "$S" -o "$K" --resume --quiet 2>"$TMP/int.err" &
-pid=$!
-sleep 0.5
-kill -INT $pid
-wait $pid
-rc=$?
-if [ "$rc" -eq 130 ]; then
-  grep -q "continue with --resume" "$TMP/int.err" && ok || bad "SIGINT: no resume hint"
-elif [ "$rc" -ne 0 ]; then
-  bad "SIGINT: exit status $rc"
-fi
-[ -e "$K" ] && { h5dump -H "$K" >/dev/null 2>&1 && ok || bad "after SIGINT: the file does not open"; }
 # Finish.
 "$PIMTUNE" sweep "$S" -o "$K" --resume --quiet 2>"$TMP/err" && ok || bad "resume: $(cat "$TMP/err")"
 [ ! -e "$K.parts" ] && ok || bad "parts directory left after the resumed sweep"
