@@ -411,9 +411,9 @@ static int plot_run(const cJSON *r, const char *dir, const char *prefix,
     cJSON_ArrayForEach(p, cJSON_GetObjectItem(r, "points")) {
       if (!num(p, "ok", 0) || num(p, "same_as", -1) >= 0)
         continue;
-      fprintf(f, "%g %g %g \"%s\"\n", num(p, "throughput_sps", 0),
+      fprintf(f, "%g %g %g \"%s (%s)\"\n", num(p, "throughput_sps", 0),
               num(p, "energy_j", 0) * 1e3, num(p, "latency_s", 0) * 1e3,
-              str(p, "label", ""));
+              str(p, "label", ""), str(p, "mode", ""));
     }
     fclose(f);
     snprintf(out, sizeof out, "%s/%sfront", dir, prefix);
@@ -454,7 +454,7 @@ static int plot_run(const cJSON *r, const char *dir, const char *prefix,
     char titles[256] = "";
     for (int j = 0; j < k; j++)
       snprintf(titles + strlen(titles), sizeof titles - strlen(titles),
-               "%s%s (%s)", j ? "," : "",
+               "%s%s[%s]", j ? " " : "",
                cJSON_GetArrayItem(hn, j)->valuestring,
                cJSON_GetArrayItem(hu, j)->valuestring);
     snprintf(extra, sizeof extra, "nobj=%d; names='%s'; title='%s on %s'", k,
@@ -551,10 +551,14 @@ static int plot_sweep(const cJSON *d, const char *dir, const char *pdir,
     cJSON_ArrayForEach(r, runs) if (!strcmp(str(r, "id", ""),
                                             str(rec, "id", "-"))) run = r;
     const cJSON *b = run ? best_point(run) : NULL;
+    // Short labels: "tiny isaac chip.cores=8 ht throughput".
+    char label[512], *x;
+    snprintf(label, sizeof label, "%s", str(rec, "label", ""));
+    while ((x = strstr(label, ".onnx")) || (x = strstr(label, ".json")))
+      memmove(x, x + 5, strlen(x + 5) + 1);
     fprintf(f, "%d %g %g \"%s\"\n", n++,
             b && num(b, "ok", 0) ? num(b, "throughput_sps", 0) : NAN,
-            b && num(b, "ok", 0) ? num(b, "energy_j", 0) * 1e3 : NAN,
-            str(rec, "label", ""));
+            b && num(b, "ok", 0) ? num(b, "energy_j", 0) * 1e3 : NAN, label);
   }
   fclose(f);
   if (!n)

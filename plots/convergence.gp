@@ -1,6 +1,6 @@
 # Convergence: the best of each searched objective against evaluations,
 # one panel per objective. Variables: data, out, fmt, title, nobj, names
-# (comma separated "name (unit)").
+# (space separated "name[unit]").
 load plotdir.'/common.gp'
 set multiplot layout nobj,1 title title noenhanced
 set xlabel 'evaluations'

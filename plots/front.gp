@@ -8,7 +8,7 @@ set ylabel 'energy per sample (mJ)'
 set cblabel 'latency (ms)'
 set logscale xy
 set palette rgbformulae 33,13,10
-set key top left
+set key bottom left box opaque
 plot data index 0 using 1:2:3 with points pt 7 ps 1.2 lc palette title 'front (analytic estimate)', \
      data index 1 using 1:2 with points pt 6 ps 2 lc rgb 'black' title 'profiled', \
      data index 1 using 1:2:4 with labels offset 1,0.6 left font ',8' notitle
