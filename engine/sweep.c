@@ -339,11 +339,18 @@ static void point_error(const char *parts, const point *p, char *out,
   snprintf(out, len, "failed without a message");
   if (!f)
     return;
+  // The last "pimtune: " line (other output, say a sanitizer's report,
+  // only when there is none).
   char line[1024];
+  bool ours = false;
   while (fgets(line, sizeof line, f)) {
     line[strcspn(line, "\n")] = 0;
     if (!*line || !strncmp(line, "pimtune: note:", 14))
       continue;
+    bool mine = !strncmp(line, "pimtune: ", 9);
+    if (ours && !mine)
+      continue;
+    ours = ours || mine;
     const char *m = !strncmp(line, "pimtune: ", 9) ? line + 9 : line;
     size_t n = strlen(m) < len - 1 ? strlen(m) : len - 1;
     memcpy(out, m, n);
