@@ -19,6 +19,8 @@
 #include "cost/execute.h"
 #include "compiler/reference.h"
 #include "engine/cli.h"
+#include "engine/commands.h"
+#include "engine/record.h"
 #include "engine/tune.h"
 
 static void fmt_count(char *out, size_t len, double v) {
@@ -220,6 +222,10 @@ static const char compile_help[] =
     "  --set KEY=VALUE     override a chip field (docs/config.md); repeatable\n"
     "  --emit KIND DIR     write the streams: asm (DIR/core<N>.asm) or json\n"
     "                      (DIR/program.json); see docs/isa.md\n"
+    "  -o, --output FILE   results file with the mapping, streams and report\n"
+    "                      (default results/MODEL-ARCH-compile-MODE.h5;\n"
+    "                      docs/hdf5-schema.md)\n"
+    "  --no-store          do not write a results file\n"
     "  --json              print one JSON object instead of a summary\n"
     "  -h, --help          this text\n";
 
@@ -322,6 +328,53 @@ static void compile_summary(const pt_map_ctx *c, const pt_mapping *m,
          (long long)r->global_bytes, (long long)r->noc_bytes);
 }
 
+// The results file of a compile: one run, one point (record.c).
+static int compile_store(const char *path, const pt_map_ctx *c,
+                         const pt_mapping *m, const pt_program *p,
+                         const pt_prof_report *r, int repl, pt_error *err) {
+  pt_h5w *w = rec_open(path, "compile", 0, c, err);
+  if (!w)
+    return -1;
+  double v[PT_OBJ_COUNT] = {0};
+  if (r) {
+    v[PT_OBJ_THROUGHPUT] = r->throughput_sps;
+    v[PT_OBJ_LATENCY] = m->mode == PT_MODE_HT ? r->first_latency_s
+                                              : r->latency_s;
+    v[PT_OBJ_ENERGY] = r->energy_j;
+    v[PT_OBJ_EDP] = r->energy_j * v[PT_OBJ_LATENCY];
+    int64_t xb = 0;
+    for (int l = 0; l < c->nlayers; l++)
+      xb += m->repl[l] * pt_map_part(c, l, m->unfold[l])->crossbars;
+    v[PT_OBJ_AREA] = (double)xb;
+  }
+  int bad = pt_h5w_run_str(w, "replication", pt_repl_name(repl)) ||
+            pt_h5w_run_str(w, "mode", pt_mode_name(m->mode)) ||
+            pt_h5w_run_num(w, "best_point", 0) ||
+            rec_point(w, 0, pt_repl_name(repl), "compile", c, m, p, r, NULL,
+                      r ? v : NULL, NULL, -1, err);
+  if (!bad && r) {
+    // The front of one point, over throughput, latency and energy.
+    static const pt_obj fo[3] = {PT_OBJ_THROUGHPUT, PT_OBJ_LATENCY,
+                                 PT_OBJ_ENERGY};
+    pt_h5_objs o = {.k = 3};
+    double fv[3];
+    for (int j = 0; j < 3; j++) {
+      o.name[j] = pt_obj_name(fo[j]);
+      o.unit[j] = pt_obj_unit(fo[j]);
+      o.maximised[j] = pt_obj_maximised(fo[j]);
+      fv[j] = v[fo[j]];
+    }
+    bad = pt_h5w_front(w, &o, 1, fv, &m, c, err);
+  }
+  if (bad) {
+    if (!err->msg[0])
+      pt_errorf(err, "%s: cannot write the results file", path);
+    pt_h5w_abort(w);
+    return -1;
+  }
+  return rec_commit(w, err);
+}
+
 static int cmd_compile(int argc, char **argv) {
   static const struct option opts[] = {
       COMMON_LONG_OPTIONS,
@@ -330,14 +383,16 @@ static int cmd_compile(int argc, char **argv) {
       {"no-grouping", no_argument, 0, 'G'},
       {"check", no_argument, 0, 'c'},
       {"no-profile", no_argument, 0, 'P'},
+      {"output", required_argument, 0, 'o'},
+      {"no-store", no_argument, 0, 'N'},
       {"help", no_argument, 0, 'h'},
       {0, 0, 0, 0}};
   common_opts co = COMMON_OPTS_INIT;
-  const char *emit_kind = NULL, *emit_dir = NULL;
-  int grouping = 1, check = 0, profile = 1, c;
+  const char *emit_kind = NULL, *emit_dir = NULL, *out = NULL;
+  int grouping = 1, check = 0, profile = 1, store = 1, c;
   optind = 1;
   opterr = 0;
-  while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+  while ((c = getopt_long(argc, argv, "ho:", opts, NULL)) != -1) {
     int r = cli_common_option(c, &co, "compile");
     if (r < 0)
       return EXIT_ERR;
@@ -362,6 +417,12 @@ static int cmd_compile(int argc, char **argv) {
     case 'P':
       profile = 0;
       break;
+    case 'o':
+      out = optarg;
+      break;
+    case 'N':
+      store = 0;
+      break;
     case 'h':
       printf(compile_help, pt_unfold_list());
       return EXIT_OK;
@@ -372,6 +433,8 @@ static int cmd_compile(int argc, char **argv) {
   }
   if (optind != argc - 1)
     return cli_usage("compile", "%s", "expected exactly one MODEL file");
+  if (out && !store)
+    return cli_usage("compile", "%s", "-o and --no-store contradict");
   const char *arch_path = co.arch_path;
   int unfold = co.unfold, json = co.json, repl = co.repl;
   pt_mode mode = co.mode;
@@ -386,6 +449,13 @@ static int cmd_compile(int argc, char **argv) {
   pt_mapping *m = NULL;
   pt_program *p = NULL;
   int rc = EXIT_ERR;
+  char store_path[4096];
+  if (store && rec_path(out, g, &arch,
+                        mode == PT_MODE_HT ? "compile-ht" : "compile-ll",
+                        store_path, sizeof store_path, &err)) {
+    pt_graph_free(g);
+    return cli_fail(&err);
+  }
   if (pt_map_ctx_init(&ctx, g, &arch, &err)) {
     pt_graph_free(g);
     return cli_fail(&err);
@@ -419,6 +489,12 @@ static int cmd_compile(int argc, char **argv) {
   if (profile && pt_prof_run(p, g, &arch, NULL, &prof, &err)) {
     pt_error_prefix(&err, "profiling %s on %s: ", g->name, arch.name);
     cli_fail(&err);
+    goto out;
+  }
+  if (store && compile_store(store_path, &ctx, m, p, profile ? &prof : NULL,
+                            repl, &err)) {
+    cli_fail(&err);
+    pt_prof_report_free(&prof);
     goto out;
   }
   if (json)
@@ -656,19 +732,6 @@ out:
   return rc;
 }
 
-// ---------------------------------------------------------------------------
-// Commands of later milestones: named, documented, and honest about it.
-
-static int not_yet(const char *cmd) {
-  fprintf(stderr, "pimtune: '%s' is not implemented in pimtune %s yet; "
-          "available now: tune, info, compile, verify\n", cmd, PT_VERSION);
-  return EXIT_ERR;
-}
-static int cmd_show(int argc, char **argv) { return not_yet("show"); }
-static int cmd_export(int argc, char **argv) { return not_yet("export"); }
-static int cmd_plot(int argc, char **argv) { return not_yet("plot"); }
-static int cmd_sweep(int argc, char **argv) { return not_yet("sweep"); }
-
 typedef struct {
   const char *name;
   int (*run)(int argc, char **argv);
@@ -680,10 +743,10 @@ static const command commands[] = {
     {"info", cmd_info, "per-layer crossbar needs and whether the model fits"},
     {"compile", cmd_compile, "build per-core instruction streams"},
     {"verify", cmd_verify, "execute the streams and compare with the CPU"},
-    {"show", cmd_show, "summarise a results file"},
-    {"export", cmd_export, "write schedules as asm, JSON or pimsim-nn input"},
-    {"plot", cmd_plot, "draw a results file with gnuplot"},
-    {"sweep", cmd_sweep, "run tunes over models x chips x parameters"},
+    {"show", pt_cmd_show, "summarise a results file"},
+    {"export", pt_cmd_export, "write schedules as asm, JSON or pimsim-nn input"},
+    {"plot", pt_cmd_plot, "draw a results file with gnuplot"},
+    {"sweep", pt_cmd_sweep, "run tunes over models x chips x parameters"},
 };
 enum { NCOMMANDS = sizeof commands / sizeof commands[0] };
 
@@ -710,6 +773,7 @@ int main(int argc, char **argv) {
             "[options] (see 'pimtune --help')\n");
     return EXIT_ERR;
   }
+  rec_set_command_line(argc, argv);
   const char *first = argv[1];
   if (!strcmp(first, "-h") || !strcmp(first, "--help")) {
     main_help();

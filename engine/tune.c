@@ -22,6 +22,7 @@
 #include "../cost/profile.h"
 #include "../search/search.h"
 #include "cli.h"
+#include "record.h"
 
 static const char tune_help[] =
     "usage: pimtune tune MODEL [--arch FILE] [--objective OBJ] [options]\n"
@@ -60,6 +61,9 @@ static const char tune_help[] =
     "  --keep K            front points to compile and profile (default 5)\n"
     "  --no-heuristics     do not profile the heuristics for comparison\n"
     "  --set KEY=VALUE     override a chip field (docs/config.md)\n"
+    "  -o, --output FILE   results file (default results/MODEL-ARCH-\n"
+    "                      OBJECTIVE.h5; docs/hdf5-schema.md)\n"
+    "  --no-store          do not write a results file\n"
     "  --quiet             no progress lines\n"
     "  --json              print one JSON object\n"
     "  -h, --help          this text\n"
@@ -132,8 +136,11 @@ typedef struct {
 } outcome;
 
 // Schedule and profile o->m. The programs are large (resnet50: ~100 MB),
-// so at most two are alive at once (tune_finish's parallel loop).
-static void profile_point(const pt_map_ctx *c, outcome *o) {
+// so at most two are alive at once (tune_finish's parallel loop); each is
+// written to the results file (as point k, when store is set) before it
+// is freed.
+static void profile_point(const pt_map_ctx *c, outcome *o, pt_h5w *store,
+                          int k, const char *role, pt_error *store_err) {
   pt_error err = {{0}};
   pt_program *p = NULL;
   pt_prof_report r;
@@ -153,8 +160,45 @@ static void profile_point(const pt_map_ctx *c, outcome *o) {
   for (int l = 0; l < c->nlayers; l++)
     xb += o->m->repl[l] * pt_map_part(c, l, o->m->unfold[l])->crossbars;
   o->prof[PT_OBJ_AREA] = (double)xb;
+  if (store) {
+#pragma omp critical(pt_store)
+    if (!store_err->msg[0])
+      rec_point(store, k, o->label, role, c, o->m, p, &r,
+                o->has_estimate ? o->est : NULL, o->prof, NULL, -1,
+                store_err);
+  }
   pt_prof_report_free(&r);
   pt_prog_free(p);
+}
+
+static bool same_mapping(const pt_map_ctx *c, const pt_mapping *a,
+                         const pt_mapping *b);
+
+// The rest of the results file once every point is profiled (record.c):
+// the points that failed or repeat an earlier one, the search's front and
+// history; then the file is committed. True on failure (err set).
+static bool store_finish(pt_h5w *w, const pt_map_ctx *c, const outcome *o,
+                         int n, int nbest, int nfront, const pt_search_result *res,
+                         const char *modes, int fitness,
+                         const pt_search_opts *so, pt_error *err) {
+  for (int i = 0; i < n && !err->msg[0]; i++) {
+    const char *role = i < nbest ? "best" : i < nbest + nfront ? "front"
+                                                                : "heuristic";
+    int same = -1;
+    for (int j = 0; j < i && same < 0; j++)
+      if (same_mapping(c, o[i].m, o[j].m))
+        same = j;
+    if (same >= 0 || !o[i].ok)
+      rec_point(w, i, o[i].label, role, c, o[i].m, NULL, NULL,
+                o[i].has_estimate ? o[i].est : NULL,
+                o[i].ok ? o[i].prof : NULL, o[i].ok ? NULL : o[i].error, same,
+                err);
+  }
+  if (err->msg[0] || rec_search(w, res, c, modes, fitness, so, err)) {
+    pt_h5w_abort(w);
+    return true;
+  }
+  return rec_commit(w, err) != 0;
 }
 
 static cJSON *figures_json(const double *v, pt_mode mode) {
@@ -227,6 +271,7 @@ typedef struct {
   bool vary_unfold, heuristics, quiet;
   int keep;
   bool pareto;
+  const char *out;  // -o; "" with --no-store
 } tune_opts;
 
 static int parse_objectives(const char *s, tune_opts *t) {
@@ -267,6 +312,8 @@ int pt_cmd_tune(int argc, char **argv) {
       {"keep", required_argument, 0, 'k'},
       {"no-heuristics", no_argument, 0, 'H'},
       {"quiet", no_argument, 0, 'q'},
+      {"output", required_argument, 0, 'o'},
+      {"no-store", no_argument, 0, 'N'},
       {"help", no_argument, 0, 'h'},
       {0, 0, 0, 0}};
   common_opts co = COMMON_OPTS_INIT;
@@ -279,7 +326,7 @@ int pt_cmd_tune(int argc, char **argv) {
   int c;
   optind = 1;
   opterr = 0;
-  while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+  while ((c = getopt_long(argc, argv, "ho:", opts, NULL)) != -1) {
     if (c != 'm') {
       int r = cli_common_option(c, &co, "tune");
       if (r < 0)
@@ -376,6 +423,16 @@ int pt_cmd_tune(int argc, char **argv) {
     case 'q':
       t.quiet = true;
       break;
+    case 'o':
+      if (t.out && !*t.out)
+        return cli_usage("tune", "%s", "-o and --no-store contradict");
+      t.out = optarg;
+      break;
+    case 'N':
+      if (t.out && *t.out)
+        return cli_usage("tune", "%s", "-o and --no-store contradict");
+      t.out = "";
+      break;
     case 'h':
       printf(tune_help, pt_unfold_list());
       return EXIT_OK;
@@ -421,7 +478,8 @@ int pt_cmd_tune(int argc, char **argv) {
   if (t.so.strategy == PT_STRAT_GA_PAPER && t.modes == PT_MODES_BOTH)
     t.modes = PT_MODES_HT;  // the paper's GA tunes one mode
   return pt_tune_run(argv[optind], &co, &t.so, t.modes, t.fitness,
-                     t.vary_unfold, t.heuristics, t.keep, t.quiet, co.json);
+                     t.vary_unfold, t.heuristics, t.keep, t.quiet, co.json,
+                     t.out);
 }
 
 // Add o to the list unless an equal mapping is there already.
@@ -438,7 +496,7 @@ static bool same_mapping(const pt_map_ctx *c, const pt_mapping *a,
 int pt_tune_run(const char *model, const common_opts *co,
                 const pt_search_opts *so_in, unsigned modes, int fitness,
                 bool vary_unfold, bool heuristics, int keep, bool quiet,
-                bool json) {
+                bool json, const char *results_path) {
   pt_error err = {{0}};
   pt_graph *g = NULL;
   pt_arch arch;
@@ -456,8 +514,21 @@ int pt_tune_run(const char *model, const common_opts *co,
   outcome *out = NULL;
   pt_mapping **heur = NULL;
   int nout = 0, nheur = 0;
+  // The results file (record.c) is opened before the search, so that a
+  // bad -o fails before the budget is spent.
+  pt_h5w *store = NULL;
+  pt_error store_err = {{0}};
+  char store_path[4096];
   if (!ana)
     goto fail;
+  if (!results_path || *results_path) {
+    char what[64];
+    snprintf(what, sizeof what, "%s", so_in->nobj > 1 ? "pareto"
+                                      : pt_obj_name(so_in->obj[0]));
+    if (rec_path(results_path, g, &arch, what, store_path, sizeof store_path, &err) ||
+        !(store = rec_open(store_path, "tune", so_in->seed, &ctx, &err)))
+      goto fail;
+  }
   pt_space_init(&space, &ctx, ana, modes, co->unfold, vary_unfold, fitness);
   {
     // Does one copy of everything fit? (Say so before anything else.)
@@ -567,7 +638,10 @@ int pt_tune_run(const char *model, const common_opts *co,
     for (int j = 0; j < i && !dup; j++)
       dup = same_mapping(&ctx, out[i].m, out[j].m);
     if (!dup)
-      profile_point(&ctx, &out[i]);
+      profile_point(&ctx, &out[i], store, i,
+                    i < nbest ? "best" : i < nbest + nfront_out ? "front"
+                                                                : "heuristic",
+                    &store_err);
   }
   for (int i = 0; i < nout; i++)
     for (int j = 0; j < i && !out[i].ok && !out[i].error[0]; j++)
@@ -576,7 +650,6 @@ int pt_tune_run(const char *model, const common_opts *co,
         memcpy(out[i].prof, out[j].prof, sizeof out[i].prof);
         memcpy(out[i].error, out[j].error, sizeof out[i].error);
       }
-
   // When none of them schedules (the model's local memory estimate is
   // approximate), go down the rest of the front, then to the balance
   // heuristic, until one does.
@@ -607,10 +680,21 @@ int pt_tune_run(const char *model, const common_opts *co,
       o->label = pt_repl_name(PT_REPL_BALANCE);
       o->m = m;
     }
-    profile_point(&ctx, o);
+    profile_point(&ctx, o, store, nout, "fallback", &store_err);
     any = o->ok;
     if (any)
       nout++;
+  }
+
+  bool store_failed = false;
+  if (store) {
+    store_failed = store_finish(store, &ctx, out, nout, nbest, nfront_out,
+                                &res, mode_txt, fitness, &so, &store_err);
+    store = NULL;
+    if (store_failed)
+      fprintf(stderr, "pimtune: %s\n", store_err.msg);
+    else if (!quiet)
+      fprintf(stderr, "pimtune: results in %s\n", store_path);
   }
 
   // The reported best of each objective: the best profiled of everything
@@ -713,11 +797,12 @@ int pt_tune_run(const char *model, const common_opts *co,
     printf("\n");
   }
   free(labels);
-  rc = EXIT_OK;
+  rc = store_failed ? EXIT_ERR : EXIT_OK;
   goto done;
 fail_space:
   cli_fail(&err);
 done:
+  pt_h5w_abort(store);
   for (int i = 0; i < nheur; i++)
     pt_map_free(heur[i]);
   free(heur);
@@ -730,6 +815,7 @@ done:
   return rc;
 fail:
   cli_fail(&err);
+  pt_h5w_abort(store);
   pt_ana_free(ana);
   pt_map_ctx_free(&ctx);
   pt_graph_free(g);

@@ -12,4 +12,4 @@ $SUDO apt-get install -y --no-install-recommends \
   build-essential cmake pkg-config \
   protobuf-c-compiler libprotobuf-c-dev libonnx-dev \
   libcjson-dev libgsl-dev libhdf5-dev libcmocka-dev \
-  libonnx-testdata gnuplot-nox jq python3-onnx
+  libonnx-testdata gnuplot-nox jq python3-onnx python3-h5py hdf5-tools file

@@ -25,9 +25,13 @@ expect_error "compile --emit without dir" "--emit needs a directory" \
   "$PIMTUNE" compile "$PT_SRC/configs/workloads/tiny.onnx" --emit asm
 expect_error "info bad unfold" "unknown unfolding format 'diagonal'" \
   "$PIMTUNE" info "$PT_SRC/configs/workloads/resnet18.onnx" --unfold diagonal
-for c in show export plot sweep; do
-  expect_error "$c not yet" "'$c' is not implemented" "$PIMTUNE" $c x
-done
+expect_error "show missing file" "^pimtune: x: cannot read" "$PIMTUNE" show x
+expect_error "export missing file" "^pimtune: x: cannot read" \
+  "$PIMTUNE" export x --format asm -o "$TMP/x"
+expect_error "plot missing file" "^pimtune: x: cannot read" \
+  "$PIMTUNE" plot x -o "$TMP/x"
+expect_error "sweep missing file" "^pimtune: x: cannot open" \
+  "$PIMTUNE" sweep x -o "$TMP/x.h5"
 # `pimtune MODEL` is `pimtune tune MODEL`: the same options, the same output.
 T="$PT_SRC/configs/workloads/tiny.onnx"
 "$PIMTUNE" "$T" --evals 200 --keep 0 --no-heuristics --json >"$TMP/d1" 2>/dev/null &&
