@@ -881,10 +881,10 @@ static double group_ready(const pt_ana_ctx *x, int i, int skip,
 
 // HT vector node i. Downstream of a weight layer, each replica's home core
 // runs the parts matching its range of windows (schedule_ht.c,
-// pixel_core), after what precedes them in its stream (which includes the
-// replica's own windows: the first input's producer is not waited for
-// again); otherwise the node's busiest core's share of the rotation
-// (mapping-independent, in vec_core_ns) follows its providers.
+// pixel_core), after what precedes them in its stream and after the
+// node's providers in the same group; otherwise the node's busiest core's
+// share of the rotation (mapping-independent, in vec_core_ns) follows its
+// providers.
 static void ht_vector_node(const pt_ana_ctx *x, const pt_mapping *m, int i,
                            double *core, double *tl, double *F,
                            const double *G, double *flit_hops) {
@@ -893,8 +893,12 @@ static void ht_vector_node(const pt_ana_ctx *x, const pt_mapping *m, int i,
     F[i] = group_ready(x, i, -1, F, G) + x->vec_node_ns[i];
     return;
   }
+  // The first input's producer need not be waited for when it is the
+  // host or one of its vector layers: its work precedes on the same cores.
   const pt_node *n = &x->c->g->n[i];
   int p0 = x->c->g->t[n->in[0]].producer;
+  if (p0 >= 0 && x->layer_of[p0] != l && x->vh_layer[p0] != l)
+    p0 = -1;
   double ready = group_ready(x, i, p0, F, G);
   const ana_lf *f = &x->lf[l * PT_UNF_COUNT + m->unfold[l]];
   const ana_vpre *pre = &x->vh_pre[x->vh_off[i]];
