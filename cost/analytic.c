@@ -129,12 +129,13 @@ struct pt_ana_ctx {
   ana_edge *edge;
   double *wfrac, *tailfrac;     // [nn]
   double *ll_vec_ns, *ll_vec_pj;  // [nn] vector work of a node per sample
-  int *vec_src;                 // [nn] the weight layer whose cores run it
-  int *ncons;                   // [nl] weight consumers of each layer
+  int *ncons;                   // [nn] LL: readers of each node's pixels
   int *cons;                    // [nl * ANA_MAX_CONS]
-  double *cons_uses;            // [nl * ANA_MAX_CONS] windows reading a pixel
-  double *cons_pix;             // [nl * ANA_MAX_CONS] pixels sent that way
-  double *send_ns;              // [nl] one side of sending one output pixel
+  double *cons_uses;            // [nn * ANA_MAX_CONS] windows (weight
+                                // reader) or cores (vector) reading a pixel
+  double *cons_pix;             // [nn * ANA_MAX_CONS] pixels sent that way
+  double *send_ns;              // [nn] one side of sending one output pixel
+  double *send_bytes, *send_flits;  // [nn] its payload
   double avg_hops;              // mean hops between two cores
   uint8_t *mem_hops;            // [ncores] to the chip's global memory
   // Static power.
@@ -363,8 +364,6 @@ static void layer_format(pt_ana_ctx *x, int l, int u, pt_piece *pc,
   f->reads_input = pr < 0;
   // LL holds the input rows a window reads: kh rows of the input map.
   int64_t kh = fc ? 1 : (n->a.nspatial == 2 ? n->a.kernel[0] : 1);
-  x->send_ns[l] = a->core_period_ns + lread(x, ochan) + flits_ns(x, ob) +
-                  lwrite(x, ochan);
   f->hold_bytes = fc ? (double)p->rows * eb
                      : (double)(kh < p->in_chw[1] ? kh : p->in_chw[1]) *
                            p->in_chw[2] * p->in_chw[0] * eb;
@@ -640,9 +639,14 @@ static void ll_fracs(const pt_ana_ctx *x, int i, double *wf, double *tf) {
   }
 }
 
-// Weight consumers of tensor t's pixels (through vector nodes), with the
-// windows of each that read one pixel.
-static void find_consumers(pt_ana_ctx *x, int l, int t, int depth) {
+// LL: the readers of tensor t's pixels (through views: reshapes, channel
+// concats and slices move no data), produced by node `from`: weight layers
+// with the windows of each that read one pixel (cons = the layer), and
+// vector nodes, whose pixels schedule_ll.c deals over all cores, with the
+// cores one input pixel goes to (cons = -1): the output pixels reading it
+// (a pooling window's overlap; 1 for element-wise ops; 1 core for a global
+// pooling).
+static void find_consumers(pt_ana_ctx *x, int from, int t, int depth) {
   const pt_graph *g = x->c->g;
   int64_t chw[3];
   chw_of(g, t, chw);
@@ -654,23 +658,28 @@ static void find_consumers(pt_ana_ctx *x, int l, int t, int depth) {
     if (j == n->nin)
       continue;
     int c = x->layer_of[i];
-    if (c < 0 && !(j > 0 && n->op >= PT_OP_ADD && n->op <= PT_OP_DIV)) {
+    if (n->op == PT_OP_RESHAPE || n->op == PT_OP_IDENTITY ||
+        n->op == PT_OP_CONCAT || n->op == PT_OP_SLICE) {
       for (int o = 0; o < n->nout; o++)
         if (n->out[o] >= 0)
-          find_consumers(x, l, n->out[o], depth + 1);
+          find_consumers(x, from, n->out[o], depth + 1);
       continue;
     }
-    if (x->ncons[l] == ANA_MAX_CONS)
+    if (x->ncons[from] == ANA_MAX_CONS)
       continue;
-    int k = l * ANA_MAX_CONS + x->ncons[l]++;
-    x->cons[k] = c; // -1: the other operand of an element-wise op
+    int k = from * ANA_MAX_CONS + x->ncons[from]++;
+    x->cons[k] = c;
     x->cons_pix[k] = (double)(chw[1] * chw[2]);
+    int sp = n->a.nspatial > 0 ? n->a.nspatial : 1;
+    double kh = (double)(sp == 2 ? n->a.kernel[0] : 1), kw = (double)n->a.kernel[sp - 1];
+    double sh = (double)(sp == 2 ? n->a.stride[0] : 1), sw = (double)n->a.stride[sp - 1];
     double uses = 1;
-    if (c >= 0 && n->op == PT_OP_CONV) {
-      int sp = n->a.nspatial;
-      double kh = (double)(sp == 2 ? n->a.kernel[0] : 1), kw = (double)n->a.kernel[sp - 1];
-      double sh = (double)(sp == 2 ? n->a.stride[0] : 1), sw = (double)n->a.stride[sp - 1];
-      uses = ceil(kh / sh) * ceil(kw / sw);
+    if (n->op == PT_OP_CONV || n->op == PT_OP_MAXPOOL || n->op == PT_OP_AVGPOOL) {
+      uses = ceil(kh / (sh > 0 ? sh : 1)) * ceil(kw / (sw > 0 ? sw : 1));
+      int64_t out[3];
+      chw_of(g, n->out[0], out);
+      if (c < 0 && out[1] * out[2] == 1)
+        uses = 1; // a pooling over the whole map: one core
     } else if (c >= 0) {
       uses = 1e9; // fc: every core of the computing replica
     }
@@ -716,7 +725,6 @@ pt_ana_ctx *pt_ana_new(const pt_map_ctx *c, pt_error *err) {
   // Weight layers under every format.
   int nl = c->nlayers;
   x->lf = pt_calloc((size_t)(nl > 0 ? nl : 1) * PT_UNF_COUNT, sizeof *x->lf);
-  x->send_ns = pt_calloc(nl > 0 ? nl : 1, sizeof *x->send_ns);
   int64_t nag = 0, maxp = 1, maxblk = 1;
   for (int l = 0; l < nl; l++)
     for (int u = 0; u < PT_UNF_COUNT; u++) {
@@ -759,7 +767,6 @@ pt_ana_ctx *pt_ana_new(const pt_map_ctx *c, pt_error *err) {
   x->edge = pt_malloc((size_t)nn * PT_MAX_IN * sizeof *x->edge);
   x->wfrac = pt_malloc(nn * sizeof *x->wfrac);
   x->tailfrac = pt_malloc(nn * sizeof *x->tailfrac);
-  x->vec_src = pt_malloc(nn * sizeof *x->vec_src);
   int ne = 0;
   for (int i = 0; i < g->nn; i++) {
     const pt_node *n = &g->n[i];
@@ -771,21 +778,29 @@ pt_ana_ctx *pt_ana_new(const pt_map_ctx *c, pt_error *err) {
         x->edge[ne++].from = pr;
     }
     ll_fracs(x, i, &x->wfrac[i], &x->tailfrac[i]);
-    x->vec_src[i] = x->layer_of[i];
-    if (x->layer_of[i] < 0 && n->nin > 0 && n->in[0] >= 0) {
-      int pr = g->t[n->in[0]].producer;
-      x->vec_src[i] = pr >= 0 && pr < i ? x->vec_src[pr] : -1;
-    }
   }
   x->edge0[g->nn] = ne;
-  x->ncons = pt_calloc(nl > 0 ? nl : 1, sizeof *x->ncons);
-  x->cons = pt_malloc((size_t)(nl > 0 ? nl : 1) * ANA_MAX_CONS * sizeof *x->cons);
-  x->cons_uses = pt_malloc((size_t)(nl > 0 ? nl : 1) * ANA_MAX_CONS * sizeof *x->cons_uses);
-  x->cons_pix = pt_malloc((size_t)(nl > 0 ? nl : 1) * ANA_MAX_CONS * sizeof *x->cons_pix);
-  for (int l = 0; l < nl; l++) {
-    const pt_node *n = &g->n[c->node[l]];
-    if (n->out[0] >= 0)
-      find_consumers(x, l, n->out[0], 0);
+  x->ncons = pt_calloc(nn, sizeof *x->ncons);
+  x->cons = pt_malloc((size_t)nn * ANA_MAX_CONS * sizeof *x->cons);
+  x->cons_uses = pt_malloc((size_t)nn * ANA_MAX_CONS * sizeof *x->cons_uses);
+  x->cons_pix = pt_malloc((size_t)nn * ANA_MAX_CONS * sizeof *x->cons_pix);
+  x->send_ns = pt_calloc(nn, sizeof *x->send_ns);
+  x->send_bytes = pt_calloc(nn, sizeof *x->send_bytes);
+  x->send_flits = pt_calloc(nn, sizeof *x->send_flits);
+  for (int i = 0; i < g->nn; i++) {
+    const pt_node *n = &g->n[i];
+    if (n->nout < 1 || n->out[0] < 0 || n->op == PT_OP_RESHAPE ||
+        n->op == PT_OP_IDENTITY || n->op == PT_OP_CONCAT ||
+        n->op == PT_OP_SLICE)
+      continue;
+    find_consumers(x, i, n->out[0], 0);
+    int64_t chw[3];
+    chw_of(g, n->out[0], chw);
+    x->send_ns[i] = a->core_period_ns + lread(x, (double)chw[0]) +
+                    flits_ns(x, (double)(chw[0] * x->eb)) +
+                    lwrite(x, (double)chw[0]);
+    x->send_bytes[i] = (double)(chw[0] * x->eb);
+    x->send_flits[i] = (double)pt_opcost_flits(a, chw[0] * x->eb);
   }
   x->core_static_mw = pt_opcost_core_static_mw(a);
   x->global_static_mw = a->global.static_power_mw;
@@ -799,11 +814,12 @@ void pt_ana_free(pt_ana_ctx *x) {
     return;
   free(x->ag), free(x->lf), free(x->layer_of), free(x->hops);
   free(x->mem_hops), free(x->mem_msg_ns), free(x->send_ns);
+  free(x->send_bytes), free(x->send_flits);
   free(x->vec_core_ns), free(x->ll_vec_ns), free(x->ll_vec_pj);
   free(x->vec_node_ns), free(x->vh_layer), free(x->vh_parts);
   free(x->vh_off), free(x->vh_pre);
   free(x->edge0), free(x->edge), free(x->wfrac), free(x->tailfrac);
-  free(x->vec_src), free(x->ncons), free(x->cons), free(x->cons_uses);
+  free(x->ncons), free(x->cons), free(x->cons_uses);
   free(x->cons_pix);
   free(x);
 }
@@ -1125,51 +1141,39 @@ int pt_ana_eval(const pt_ana_ctx *x, const pt_mapping *m, pt_ana_result *r) {
     static_mw = powered * x->core_static_mw + x->chips * x->global_static_mw;
     r->static_j = static_mw * period * 1e-12;
   } else {
-    // Transfers of every produced pixel to the cores of its consumers,
-    // and the vector work the producer's cores do.
-    for (int l = 0; l < nl; l++) {
-      const ana_lf *f = &x->lf[l * PT_UNF_COUNT + m->unfold[l]];
-      double dests = 0, pix = 0;
-      for (int k = 0; k < x->ncons[l]; k++) {
-        int cl = x->cons[l * ANA_MAX_CONS + k];
+    // Transfers of every produced pixel to the cores that read it, and
+    // the vector work, which schedule_ll.c deals over all cores (spread).
+    double spread = 0;
+    for (int i = 0; i < x->nn; i++) {
+      double dests = 0;
+      for (int k = 0; k < x->ncons[i]; k++) {
+        int cl = x->cons[i * ANA_MAX_CONS + k];
         double cores = 1;
         if (cl >= 0) {
           const ana_lf *fc = &x->lf[cl * PT_UNF_COUNT + m->unfold[cl]];
           double reps = m->repl[cl] < fc->steps ? m->repl[cl] : (double)fc->steps;
           cores = runs0[cl] * reps;
+        } else {
+          cores = nc;
         }
-        double u = x->cons_uses[l * ANA_MAX_CONS + k];
-        double d = cores < u ? cores : u;
-        dests += d * x->cons_pix[l * ANA_MAX_CONS + k];
-        pix += x->cons_pix[l * ANA_MAX_CONS + k];
+        double u = x->cons_uses[i * ANA_MAX_CONS + k];
+        dests += (cores < u ? cores : u) * x->cons_pix[i * ANA_MAX_CONS + k];
       }
-      double per = x->send_ns[l] + legs * x->avg_hops;
-      double total = dests * per;
-      int R = m->repl[l], nag = (int)f->ags;
-      for (int k = 0; k < R; k++) {
-        int home = m->ag_core[m->ag_start[l] + k * nag];
-        core[home] += total / R;
-      }
-      D[l] += total / R;
-      noc += dests * (double)eb * (pix > 0 ? 1 : 0) *
-             (f->fin_ll_ns > 0 ? 1 : 0);
-      flit_hops += dests * (x->avg_hops + 1);
-    }
-    for (int i = 0; i < x->nn; i++) {
+      double total = dests * (x->send_ns[i] + legs * x->avg_hops);
+      noc += dests * x->send_bytes[i];
+      flit_hops += dests * x->send_flits[i] * (x->avg_hops + 1);
       int l = x->layer_of[i];
-      int src = x->vec_src[i];
       double d;
       if (l >= 0) {
-        d = D[l];
-      } else if (src >= 0 && x->ll_vec_ns[i] > 0) {
-        const ana_lf *f = &x->lf[src * PT_UNF_COUNT + m->unfold[src]];
-        int R = m->repl[src];
-        d = x->ll_vec_ns[i] / R;
+        const ana_lf *f = &x->lf[l * PT_UNF_COUNT + m->unfold[l]];
+        int R = m->repl[l], nag = (int)f->ags;
         for (int k = 0; k < R; k++)
-          core[m->ag_core[m->ag_start[src] + k * (int)f->ags]] += d;
-        dyn += x->ll_vec_pj[i];
+          core[m->ag_core[m->ag_start[l] + k * nag]] += total / R;
+        D[l] += total / R;
+        d = D[l];
       } else {
-        d = x->ll_vec_ns[i];
+        d = (x->ll_vec_ns[i] + total) / nc;
+        spread += d;
         dyn += x->ll_vec_pj[i];
       }
       // Synchronous transfers serialise a layer's windows with its
@@ -1181,6 +1185,8 @@ int pt_ana_eval(const pt_ana_ctx *x, const pt_mapping *m, pt_ana_result *r) {
           fmax = F[x->edge[e].from];
       F[i] = fmax + d;
     }
+    for (int c = 0; c < nc; c++)
+      core[c] += spread;
     double chain = 0, cmax = 0;
     int powered = 0;
     for (int i = 0; i < x->nn; i++)
