@@ -16,8 +16,12 @@
 // one global order, so synchronous rendezvous cannot deadlock.
 //
 // Other layers (pooling, element-wise, concat copies, softmax, pad) are
-// split by output pixels over all cores, each pixel loaded, computed on
-// the vector unit and stored.
+// split by output pixels, each pixel loaded, computed on the vector unit
+// and stored. A pixel is computed on the home core of the replica of the
+// weight layer upstream that made the same fraction of that layer's
+// output, so that the vector work follows what it reads in the same
+// core's stream (layers without a weight layer upstream are dealt over
+// all cores).
 //
 // Layer grouping: layers are grouped in topological order; a layer joins
 // the current group when it is independent of the group or its dependency
@@ -133,11 +137,45 @@ static dims3 dims_of(const pt_graph *g, int t) {
   return (dims3){chw[0], chw[1], chw[2]};
 }
 
-// The core that computes output pixel i of a layer with npix pixels.
-static int pixel_core(ht *h, int64_t i, int64_t npix) {
+// The weight layer whose output tensor t is, through vector layers and
+// views (their first input), or -1 (a graph input or constant).
+static int host_layer(const ht *h, int t) {
+  for (int depth = 0; t >= 0 && depth < 64; depth++) {
+    int pr = h->g->t[t].producer;
+    if (pr < 0)
+      return -1;
+    for (int l = 0; l < h->c->nlayers; l++)
+      if (h->c->node[l] == pr)
+        return l;
+    t = h->g->n[pr].nin > 0 ? h->g->n[pr].in[0] : -1;
+  }
+  return -1;
+}
+
+// The core that computes part i of the nparts parts (output pixels, or
+// channel groups of a global pooling) of a vector layer downstream of
+// weight layer `host` (host_layer): the home core of the host's replica
+// that made the same fraction of its output. Replicas own contiguous
+// ranges of windows in raster order (pt_map_steps), so the vector work
+// lands on the core that produced what it reads, after that work in the
+// core's stream, and holds up no core of another layer; dealing it over
+// all cores instead made every core wait, at each vector layer, for the
+// layer before it. Without a weight layer upstream (host -1), the parts
+// are dealt over the cores from a rotating cursor.
+static int pixel_core(ht *h, int host, int64_t i, int64_t nparts) {
+  if (host >= 0) {
+    const pt_part *pp = pt_map_part(h->c, host, h->m->unfold[host]);
+    int64_t steps = pp->steps > 0 ? pp->steps : 1;
+    int64_t s = i * steps / nparts, R = h->m->repl[host];
+    int64_t q = steps / R, rem = steps % R;
+    // The first rem replicas own q + 1 windows each, the others q.
+    int64_t k = s < rem * (q + 1) ? s / (q + 1)
+                                  : rem + (s - rem * (q + 1)) / q;
+    return h->m->ag_core[h->m->ag_start[host] + k * pp->ags];
+  }
   int64_t ncores = h->c->ncores;
-  int64_t users = (npix + 3) / 4 < ncores ? (npix + 3) / 4 : ncores;
-  int64_t chunk = (npix + users - 1) / users;
+  int64_t users = (nparts + 3) / 4 < ncores ? (nparts + 3) / 4 : ncores;
+  int64_t chunk = (nparts + users - 1) / users;
   return (int)((h->next_core + i / chunk) % ncores);
 }
 
@@ -167,8 +205,9 @@ static void pool(ht *h, int node) {
   // Global pooling has one pixel: split its channels over cores instead.
   int64_t parts = global ? (in.c + 15) / 16 : npix;
   int64_t cpart = global ? 16 : in.c;
+  int host = host_layer(h, n->in[0]);
   for (int64_t i = 0; i < parts; i++) {
-    int core = pixel_core(h, i, parts);
+    int core = pixel_core(h, host, i, parts);
     int64_t oy = global ? 0 : i / out.w, ox = global ? 0 : i % out.w;
     int64_t c0 = global ? i * cpart : 0;
     int32_t len = (int32_t)(c0 + cpart < in.c ? cpart : in.c - c0);
@@ -264,8 +303,9 @@ static int eltwise(ht *h, int node) {
   }
   int64_t npix = out.h * out.w;
   int32_t len = (int32_t)out.c;
+  int host = host_layer(h, n->in[0]);
   for (int64_t i = 0; i < npix; i++) {
-    int core = pixel_core(h, i, npix);
+    int core = pixel_core(h, host, i, npix);
     int64_t y = i / out.w, x = i % out.w;
     uint32_t a = pt_prog_alloc(h->p, core, (int64_t)len * h->eb, node);
     sc_load(h, core, node, a, operand_addr(h, ia, ka, y, x), len);
@@ -301,9 +341,10 @@ static int concat(ht *h, int node) {
     const pt_gview *vi = &h->p->gt[t], *vo = &h->p->gt[n->out[0]];
     bool aliased = vi->base == vo->base && vi->pixel_stride == vo->pixel_stride
                    && vi->channel_off == vo->channel_off + c0;
+    int host = host_layer(h, t);
     if (!aliased)
       for (int64_t i = 0; i < npix; i++) {
-        int core = pixel_core(h, i, npix);
+        int core = pixel_core(h, host, i, npix);
         int64_t y = i / out.w, x = i % out.w;
         uint32_t b = pt_prog_alloc(h->p, core, in.c * h->eb, node);
         sc_load(h, core, node, b, sc_gaddr(h, t, y, x, 0), (int32_t)in.c);
@@ -334,8 +375,9 @@ static int softmax(ht *h, int node) {
     npix = 1;
     len = (int32_t)(out.c * out.h * out.w);
   }
+  int host = host_layer(h, n->in[0]);
   for (int64_t i = 0; i < npix; i++) {
-    int core = pixel_core(h, i, npix);
+    int core = pixel_core(h, host, i, npix);
     int64_t y = i / out.w, xx = i % out.w;
     uint32_t b = pt_prog_alloc(h->p, core, (int64_t)len * h->eb, node);
     sc_load(h, core, node, b, sc_gaddr(h, n->in[0], y, xx, 0), len);
@@ -360,8 +402,9 @@ static int pad(ht *h, int node) {
   dims3 in = dims_of(h->g, n->in[0]), out = dims_of(h->g, n->out[0]);
   int64_t top = nd == 4 ? n->a.pads[2] : 0, left = nd == 4 ? n->a.pads[3] : 0;
   int64_t npix = out.h * out.w;
+  int host = host_layer(h, n->in[0]);
   for (int64_t i = 0; i < npix; i++) {
-    int core = pixel_core(h, i, npix);
+    int core = pixel_core(h, host, i, npix);
     int64_t y = i / out.w, xx = i % out.w, iy = y - top, ix = xx - left;
     uint32_t b = pt_prog_alloc(h->p, core, in.c * h->eb, node);
     if (iy >= 0 && iy < in.h && ix >= 0 && ix < in.w)
@@ -382,8 +425,9 @@ static void per_pixel(ht *h, int node) {
   dims3 out = dims_of(h->g, n->out[0]);
   int64_t npix = out.h * out.w;
   int32_t len = (int32_t)out.c;
+  int host = host_layer(h, n->in[0]);
   for (int64_t i = 0; i < npix; i++) {
-    int core = pixel_core(h, i, npix);
+    int core = pixel_core(h, host, i, npix);
     int64_t y = i / out.w, x = i % out.w;
     uint32_t a = pt_prog_alloc(h->p, core, (int64_t)len * h->eb, node);
     uint32_t b = pt_prog_alloc(h->p, core, (int64_t)len * h->eb, node);

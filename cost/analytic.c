@@ -12,17 +12,32 @@
 //    held pixels;
 //  - per layer and format: the owner's work per window (accumulator, bias,
 //    activation, HT store), stores, energies of all mvm of a sample;
-//  - HT vector layers: their exact per-core time (the scheduler's pixel to
-//    core rotation does not depend on the mapping), port accesses, bytes;
+//  - HT vector layers: prefix sums of the work of their parts (pixels),
+//    for the ones downstream of a weight layer (schedule_ht.c computes a
+//    part on the home core of the replica that made the same fraction of
+//    that layer's output, which depends on the mapping); the exact
+//    per-core time of the others (dealt over all cores from a rotating
+//    cursor, independent of the mapping); port accesses, bytes;
 //  - LL: per node its providers, the fraction of a provider's output it
 //    waits for (PIMCOMP's input-window rule), its tail, vector work.
-// pt_ana_eval then walks the AGs once (O(AGs)) and the graph once (O(nodes
-// + edges)):
+// pt_ana_eval then walks the graph once in node order, each weight layer's
+// AGs a few times (O(AGs + replicas of the layers vector layers follow +
+// nodes + edges)):
 //  HT  core time = sum over the windows of the core's replicas of their
-//      per-window time on that core (+ the vector layers' share); the
-//      period = max(busiest core + global memory port busy time, the
-//      dependency chain within a layer group) — the chip-wide port term is
-//      what bounds ResNet-18 on isaac.json;
+//      per-window time on that core, plus the vector parts it runs. A
+//      timeline replays the streams' order: every core has a clock; a
+//      replica starts when the providers of its layer in the same layer
+//      group are done (earlier groups' outputs were stored periods ago)
+//      and all of its cores have finished what precedes it in their
+//      streams, and ends after its windows and after its cores' whole
+//      share of the layer (a core interleaves the windows of all the
+//      layer's replicas it holds); a vector layer's parts follow on their
+//      cores. The makespan `chain` ignores waiting at the global memory
+//      port, one FIFO for the whole chip; the period composes the two as
+//      an M/M/1 queue (ht_period): the chain's own port accesses wait
+//      behind the other cores' requests, which keep the port busy a
+//      fraction (port - b) / period of the time. The period is max(chain,
+//      port) when one dominates and above both when they are close;
 //      first-sample latency = groups x period (schedule_ht.c's grouping,
 //      replayed);
 //  LL  per weight layer D = ceil(steps / r) x its slowest replica's window
@@ -59,6 +74,7 @@ typedef struct {
   float dl_n, dl_elems;         // partial-sum deliveries per window
   float dl_add_ns;              // owner: adding them
   float dl_xfer_ns;             // one side of sending them (no hops)
+  float dl_flits;               // their flits
   bool block_first;             // column block 0 of its block
   float mem_bytes;              // local buffers of one window
 } ana_ag;
@@ -82,6 +98,12 @@ typedef struct {
 
 #define ANA_MAX_CONS 8
 
+// Prefix sums over the parts of an HT vector node: core-side time without
+// the messages' hops, messages (loads and stores), bytes.
+typedef struct {
+  double ns, nmsg, bytes;
+} ana_vpre;
+
 struct pt_ana_ctx {
   const pt_map_ctx *c;
   const pt_arch *a;
@@ -98,17 +120,22 @@ struct pt_ana_ctx {
   double *vec_core_ns;          // [ncores]
   double *vec_node_ns;          // [nn] HT: a vector node's busiest core
   double vec_port_ns, vec_bytes, vec_pj, vec_noc_bytes;
+  int *vh_layer;                // [nn] HT: the weight layer whose replicas'
+                                // home cores run the node's parts, or -1
+  int64_t *vh_parts, *vh_off;   // [nn] its parts, and where in vh_pre
+  ana_vpre *vh_pre;             // prefix sums over the parts (parts + 1)
   // LL.
   int32_t *edge0;               // [nn + 1] providers of node i: edge[edge0[i]..]
   ana_edge *edge;
   double *wfrac, *tailfrac;     // [nn]
   double *ll_vec_ns, *ll_vec_pj;  // [nn] vector work of a node per sample
-  int *vec_src;                 // [nn] the weight layer whose cores run it
-  int *ncons;                   // [nl] weight consumers of each layer
+  int *ncons;                   // [nn] LL: readers of each node's pixels
   int *cons;                    // [nl * ANA_MAX_CONS]
-  double *cons_uses;            // [nl * ANA_MAX_CONS] windows reading a pixel
-  double *cons_pix;             // [nl * ANA_MAX_CONS] pixels sent that way
-  double *send_ns;              // [nl] one side of sending one output pixel
+  double *cons_uses;            // [nn * ANA_MAX_CONS] windows (weight
+                                // reader) or cores (vector) reading a pixel
+  double *cons_pix;             // [nn * ANA_MAX_CONS] pixels sent that way
+  double *send_ns;              // [nn] one side of sending one output pixel
+  double *send_bytes, *send_flits;  // [nn] its payload
   double avg_hops;              // mean hops between two cores
   uint8_t *mem_hops;            // [ncores] to the chip's global memory
   // Static power.
@@ -308,6 +335,9 @@ static void layer_format(pt_ana_ctx *x, int l, int u, pt_piece *pc,
     }
     g->dl_n = (float)(dn / nsample), g->dl_elems = (float)(de / nsample);
     g->dl_add_ns = (float)(add / nsample), g->dl_xfer_ns = (float)(xf / nsample);
+    g->dl_flits = dn > 0 ? (float)(g->dl_n * ceil(g->dl_elems * eb / g->dl_n /
+                                                  a->link_width_bytes))
+                         : 0;
   }
   // The owner's work per completed output: zero the accumulator, bias,
   // activation; HT stores it.
@@ -334,8 +364,6 @@ static void layer_format(pt_ana_ctx *x, int l, int u, pt_piece *pc,
   f->reads_input = pr < 0;
   // LL holds the input rows a window reads: kh rows of the input map.
   int64_t kh = fc ? 1 : (n->a.nspatial == 2 ? n->a.kernel[0] : 1);
-  x->send_ns[l] = a->core_period_ns + lread(x, ochan) + flits_ns(x, ob) +
-                  lwrite(x, ochan);
   f->hold_bytes = fc ? (double)p->rows * eb
                      : (double)(kh < p->in_chw[1] ? kh : p->in_chw[1]) *
                            p->in_chw[2] * p->in_chw[0] * eb;
@@ -479,11 +507,42 @@ static int64_t vector_parts(const pt_ana_ctx *x, int i, int64_t j, vwork *w) {
   }
 }
 
-// HT: schedule_ht.c's pixel -> core rotation (pixel_core), exactly.
+// The weight layer whose output tensor t is, through vector layers and
+// views (their first input), or -1: schedule_ht.c's host_layer.
+static int host_layer(const pt_ana_ctx *x, int t) {
+  const pt_graph *g = x->c->g;
+  for (int depth = 0; t >= 0 && depth < 64; depth++) {
+    int pr = g->t[t].producer;
+    if (pr < 0)
+      return -1;
+    if (x->layer_of[pr] >= 0)
+      return x->layer_of[pr];
+    t = g->n[pr].nin > 0 ? g->n[pr].in[0] : -1;
+  }
+  return -1;
+}
+
+// HT vector layers, placed as schedule_ht.c's pixel_core does: the parts of
+// a node downstream of a weight layer go to the home cores of that layer's
+// replicas by fraction of its windows (mapping-dependent: prefix sums of
+// the parts' work are kept for pt_ana_eval); the others are dealt over all
+// cores from a rotating cursor (mapping-independent: added up here).
 static void ht_vectors(pt_ana_ctx *x) {
   const pt_graph *g = x->c->g;
   int64_t nc = x->ncores;
   int next = 0;
+  int64_t total = 0;
+  for (int i = 0; i < g->nn; i++) {
+    x->vh_layer[i] = -1;
+    if (x->layer_of[i] >= 0)
+      continue;
+    vwork w;
+    int64_t parts = vector_parts(x, i, 0, &w);
+    if (parts > 0 && g->n[i].nin > 0 && host_layer(x, g->n[i].in[0]) >= 0)
+      total += parts + 1;
+  }
+  x->vh_pre = pt_calloc(total > 0 ? total : 1, sizeof *x->vh_pre);
+  int64_t at = 0;
   for (int i = 0; i < g->nn; i++) {
     if (x->layer_of[i] >= 0)
       continue;
@@ -494,27 +553,42 @@ static void ht_vectors(pt_ana_ctx *x) {
       parts = -parts;
     if (!parts)
       continue;
+    int host = work && g->n[i].nin > 0 ? host_layer(x, g->n[i].in[0]) : -1;
     int64_t users = (parts + 3) / 4 < nc ? (parts + 3) / 4 : nc;
     int64_t chunk = (parts + users - 1) / users;
     double cur = 0;
+    if (host >= 0) {
+      x->vh_layer[i] = host;
+      x->vh_parts[i] = parts;
+      x->vh_off[i] = at;
+    }
     for (int64_t j = 0; work && j < parts; j++) {
       int core = (int)((next + j / chunk) % nc);
       if (j)
         vector_parts(x, i, j, &w);
+      x->vec_port_ns += w.ld_acc * gread_ns(x) + w.st_acc * gwrite_ns(x);
+      x->vec_bytes += w.bytes;
+      x->vec_pj += w.vpj + (w.ld_acc + w.st_acc) * x->a->global.read_energy_pj;
+      x->ll_vec_ns[i] += w.ll_ns;
+      x->ll_vec_pj[i] += w.vpj;
+      if (host >= 0) {
+        ana_vpre *q = &x->vh_pre[at + j + 1];
+        q->ns = q[-1].ns + w.ns;
+        q->nmsg = q[-1].nmsg + w.nmsg;
+        q->bytes = q[-1].bytes + w.bytes;
+        continue;
+      }
       if (j % chunk == 0)
         cur = 0;
       cur += w.ns + w.nmsg * x->mem_msg_ns[core];
       if (cur > x->vec_node_ns[i])
         x->vec_node_ns[i] = cur;
       x->vec_core_ns[core] += w.ns + w.nmsg * x->mem_msg_ns[core];
-      x->vec_port_ns += w.ld_acc * gread_ns(x) + w.st_acc * gwrite_ns(x);
-      x->vec_bytes += w.bytes;
-      x->vec_pj += w.vpj + (w.ld_acc + w.st_acc) * x->a->global.read_energy_pj +
-                   w.bytes / x->a->link_width_bytes * (x->mem_hops[core] + 1) *
-                       x->a->flit_energy_pj;
-      x->ll_vec_ns[i] += w.ll_ns;
-      x->ll_vec_pj[i] += w.vpj;
+      x->vec_pj += w.bytes / x->a->link_width_bytes * (x->mem_hops[core] + 1) *
+                   x->a->flit_energy_pj;
     }
+    if (host >= 0)
+      at += parts + 1;
     next = (int)((next + users) % nc);
   }
 }
@@ -565,9 +639,14 @@ static void ll_fracs(const pt_ana_ctx *x, int i, double *wf, double *tf) {
   }
 }
 
-// Weight consumers of tensor t's pixels (through vector nodes), with the
-// windows of each that read one pixel.
-static void find_consumers(pt_ana_ctx *x, int l, int t, int depth) {
+// LL: the readers of tensor t's pixels (through views: reshapes, channel
+// concats and slices move no data), produced by node `from`: weight layers
+// with the windows of each that read one pixel (cons = the layer), and
+// vector nodes, whose pixels schedule_ll.c deals over all cores, with the
+// cores one input pixel goes to (cons = -1): the output pixels reading it
+// (a pooling window's overlap; 1 for element-wise ops; 1 core for a global
+// pooling).
+static void find_consumers(pt_ana_ctx *x, int from, int t, int depth) {
   const pt_graph *g = x->c->g;
   int64_t chw[3];
   chw_of(g, t, chw);
@@ -579,23 +658,28 @@ static void find_consumers(pt_ana_ctx *x, int l, int t, int depth) {
     if (j == n->nin)
       continue;
     int c = x->layer_of[i];
-    if (c < 0 && !(j > 0 && n->op >= PT_OP_ADD && n->op <= PT_OP_DIV)) {
+    if (n->op == PT_OP_RESHAPE || n->op == PT_OP_IDENTITY ||
+        n->op == PT_OP_CONCAT || n->op == PT_OP_SLICE) {
       for (int o = 0; o < n->nout; o++)
         if (n->out[o] >= 0)
-          find_consumers(x, l, n->out[o], depth + 1);
+          find_consumers(x, from, n->out[o], depth + 1);
       continue;
     }
-    if (x->ncons[l] == ANA_MAX_CONS)
+    if (x->ncons[from] == ANA_MAX_CONS)
       continue;
-    int k = l * ANA_MAX_CONS + x->ncons[l]++;
-    x->cons[k] = c; // -1: the other operand of an element-wise op
+    int k = from * ANA_MAX_CONS + x->ncons[from]++;
+    x->cons[k] = c;
     x->cons_pix[k] = (double)(chw[1] * chw[2]);
+    int sp = n->a.nspatial > 0 ? n->a.nspatial : 1;
+    double kh = (double)(sp == 2 ? n->a.kernel[0] : 1), kw = (double)n->a.kernel[sp - 1];
+    double sh = (double)(sp == 2 ? n->a.stride[0] : 1), sw = (double)n->a.stride[sp - 1];
     double uses = 1;
-    if (c >= 0 && n->op == PT_OP_CONV) {
-      int sp = n->a.nspatial;
-      double kh = (double)(sp == 2 ? n->a.kernel[0] : 1), kw = (double)n->a.kernel[sp - 1];
-      double sh = (double)(sp == 2 ? n->a.stride[0] : 1), sw = (double)n->a.stride[sp - 1];
-      uses = ceil(kh / sh) * ceil(kw / sw);
+    if (n->op == PT_OP_CONV || n->op == PT_OP_MAXPOOL || n->op == PT_OP_AVGPOOL) {
+      uses = ceil(kh / (sh > 0 ? sh : 1)) * ceil(kw / (sw > 0 ? sw : 1));
+      int64_t out[3];
+      chw_of(g, n->out[0], out);
+      if (c < 0 && out[1] * out[2] == 1)
+        uses = 1; // a pooling over the whole map: one core
     } else if (c >= 0) {
       uses = 1e9; // fc: every core of the computing replica
     }
@@ -641,7 +725,6 @@ pt_ana_ctx *pt_ana_new(const pt_map_ctx *c, pt_error *err) {
   // Weight layers under every format.
   int nl = c->nlayers;
   x->lf = pt_calloc((size_t)(nl > 0 ? nl : 1) * PT_UNF_COUNT, sizeof *x->lf);
-  x->send_ns = pt_calloc(nl > 0 ? nl : 1, sizeof *x->send_ns);
   int64_t nag = 0, maxp = 1, maxblk = 1;
   for (int l = 0; l < nl; l++)
     for (int u = 0; u < PT_UNF_COUNT; u++) {
@@ -676,12 +759,14 @@ pt_ana_ctx *pt_ana_new(const pt_map_ctx *c, pt_error *err) {
   x->ll_vec_ns = pt_calloc(nn, sizeof *x->ll_vec_ns);
   x->ll_vec_pj = pt_calloc(nn, sizeof *x->ll_vec_pj);
   x->vec_node_ns = pt_calloc(nn, sizeof *x->vec_node_ns);
+  x->vh_layer = pt_malloc(nn * sizeof *x->vh_layer);
+  x->vh_parts = pt_calloc(nn, sizeof *x->vh_parts);
+  x->vh_off = pt_calloc(nn, sizeof *x->vh_off);
   ht_vectors(x);
   x->edge0 = pt_calloc(nn + 1, sizeof *x->edge0);
   x->edge = pt_malloc((size_t)nn * PT_MAX_IN * sizeof *x->edge);
   x->wfrac = pt_malloc(nn * sizeof *x->wfrac);
   x->tailfrac = pt_malloc(nn * sizeof *x->tailfrac);
-  x->vec_src = pt_malloc(nn * sizeof *x->vec_src);
   int ne = 0;
   for (int i = 0; i < g->nn; i++) {
     const pt_node *n = &g->n[i];
@@ -693,25 +778,33 @@ pt_ana_ctx *pt_ana_new(const pt_map_ctx *c, pt_error *err) {
         x->edge[ne++].from = pr;
     }
     ll_fracs(x, i, &x->wfrac[i], &x->tailfrac[i]);
-    x->vec_src[i] = x->layer_of[i];
-    if (x->layer_of[i] < 0 && n->nin > 0 && n->in[0] >= 0) {
-      int pr = g->t[n->in[0]].producer;
-      x->vec_src[i] = pr >= 0 && pr < i ? x->vec_src[pr] : -1;
-    }
   }
   x->edge0[g->nn] = ne;
-  x->ncons = pt_calloc(nl > 0 ? nl : 1, sizeof *x->ncons);
-  x->cons = pt_malloc((size_t)(nl > 0 ? nl : 1) * ANA_MAX_CONS * sizeof *x->cons);
-  x->cons_uses = pt_malloc((size_t)(nl > 0 ? nl : 1) * ANA_MAX_CONS * sizeof *x->cons_uses);
-  x->cons_pix = pt_malloc((size_t)(nl > 0 ? nl : 1) * ANA_MAX_CONS * sizeof *x->cons_pix);
-  for (int l = 0; l < nl; l++) {
-    const pt_node *n = &g->n[c->node[l]];
-    if (n->out[0] >= 0)
-      find_consumers(x, l, n->out[0], 0);
+  x->ncons = pt_calloc(nn, sizeof *x->ncons);
+  x->cons = pt_malloc((size_t)nn * ANA_MAX_CONS * sizeof *x->cons);
+  x->cons_uses = pt_malloc((size_t)nn * ANA_MAX_CONS * sizeof *x->cons_uses);
+  x->cons_pix = pt_malloc((size_t)nn * ANA_MAX_CONS * sizeof *x->cons_pix);
+  x->send_ns = pt_calloc(nn, sizeof *x->send_ns);
+  x->send_bytes = pt_calloc(nn, sizeof *x->send_bytes);
+  x->send_flits = pt_calloc(nn, sizeof *x->send_flits);
+  for (int i = 0; i < g->nn; i++) {
+    const pt_node *n = &g->n[i];
+    if (n->nout < 1 || n->out[0] < 0 || n->op == PT_OP_RESHAPE ||
+        n->op == PT_OP_IDENTITY || n->op == PT_OP_CONCAT ||
+        n->op == PT_OP_SLICE)
+      continue;
+    find_consumers(x, i, n->out[0], 0);
+    int64_t chw[3];
+    chw_of(g, n->out[0], chw);
+    x->send_ns[i] = a->core_period_ns + lread(x, (double)chw[0]) +
+                    flits_ns(x, (double)(chw[0] * x->eb)) +
+                    lwrite(x, (double)chw[0]);
+    x->send_bytes[i] = (double)(chw[0] * x->eb);
+    x->send_flits[i] = (double)pt_opcost_flits(a, chw[0] * x->eb);
   }
   x->core_static_mw = pt_opcost_core_static_mw(a);
   x->global_static_mw = a->global.static_power_mw;
-  x->nwork = 3 * nl + 3 * g->nn + 1;
+  x->nwork = 3 * nl + 3 * g->nn + 2 * nc + 2 * c->max_ags + 1;
   (void)err;
   return x;
 }
@@ -721,10 +814,12 @@ void pt_ana_free(pt_ana_ctx *x) {
     return;
   free(x->ag), free(x->lf), free(x->layer_of), free(x->hops);
   free(x->mem_hops), free(x->mem_msg_ns), free(x->send_ns);
+  free(x->send_bytes), free(x->send_flits);
   free(x->vec_core_ns), free(x->ll_vec_ns), free(x->ll_vec_pj);
-  free(x->vec_node_ns);
+  free(x->vec_node_ns), free(x->vh_layer), free(x->vh_parts);
+  free(x->vh_off), free(x->vh_pre);
   free(x->edge0), free(x->edge), free(x->wfrac), free(x->tailfrac);
-  free(x->vec_src), free(x->ncons), free(x->cons), free(x->cons_uses);
+  free(x->ncons), free(x->cons), free(x->cons_uses);
   free(x->cons_pix);
   free(x);
 }
@@ -787,13 +882,102 @@ double pt_ana_ll_finish(double start, double fmax, double d, double tail) {
   return f > fmax ? f : fmax;
 }
 
+// HT: the latest finish of node i's providers in its own layer group (the
+// ones of earlier groups were stored periods ago), leaving out `skip`.
+static double group_ready(const pt_ana_ctx *x, int i, int skip,
+                          const double *F, const double *G) {
+  double ready = 0;
+  for (int e = x->edge0[i]; e < x->edge0[i + 1]; e++) {
+    int p = x->edge[e].from;
+    if (p != skip && G[p] == G[i] && F[p] > ready)
+      ready = F[p];
+  }
+  return ready;
+}
+
+// HT vector node i. Downstream of a weight layer, each replica's home core
+// runs the parts matching its range of windows (schedule_ht.c,
+// pixel_core), after what precedes them in its stream and after the
+// node's providers in the same group; otherwise the node's busiest core's
+// share of the rotation (mapping-independent, in vec_core_ns) follows its
+// providers.
+static void ht_vector_node(const pt_ana_ctx *x, const pt_mapping *m, int i,
+                           double *core, double *tl, double *F,
+                           const double *G, double *flit_hops) {
+  int l = x->vh_layer[i];
+  if (l < 0) {
+    F[i] = group_ready(x, i, -1, F, G) + x->vec_node_ns[i];
+    return;
+  }
+  // The first input's producer need not be waited for when it is the
+  // host or one of its vector layers: its work precedes on the same cores.
+  const pt_node *n = &x->c->g->n[i];
+  int p0 = x->c->g->t[n->in[0]].producer;
+  if (p0 >= 0 && x->layer_of[p0] != l && x->vh_layer[p0] != l)
+    p0 = -1;
+  double ready = group_ready(x, i, p0, F, G);
+  const ana_lf *f = &x->lf[l * PT_UNF_COUNT + m->unfold[l]];
+  const ana_vpre *pre = &x->vh_pre[x->vh_off[i]];
+  const int64_t parts = x->vh_parts[i], steps = f->steps, R = m->repl[l];
+  const int64_t q = steps / R, rem = steps % R;
+  const double link = x->a->link_width_bytes;
+  const double ratio = (double)parts / (double)steps;
+  int64_t lo = 0;
+  for (int64_t k = 0; k < R; k++) {
+    // The first part past replica k's windows: ceil(end parts / steps),
+    // from a floating-point guess corrected exactly (no division).
+    int64_t end = (k + 1) * q + (k + 1 < rem ? k + 1 : rem);
+    int64_t hi = (int64_t)((double)end * ratio);
+    while (hi * steps < end * parts)
+      hi++;
+    while (hi > 0 && (hi - 1) * steps >= end * parts)
+      hi--;
+    if (hi > lo) {
+      int home = m->ag_core[m->ag_start[l] + k * f->ags];
+      double t = pre[hi].ns - pre[lo].ns +
+                 (pre[hi].nmsg - pre[lo].nmsg) * x->mem_msg_ns[home];
+      core[home] += t;
+      tl[home] = (tl[home] > ready ? tl[home] : ready) + t;
+      if (tl[home] > F[i])
+        F[i] = tl[home];
+      *flit_hops += (pre[hi].bytes - pre[lo].bytes) / link *
+                    (x->mem_hops[home] + 1);
+    }
+    lo = hi;
+  }
+  if (ready > F[i])
+    F[i] = ready;
+}
+
+// HT: the period from the timeline's makespan `chain` (no waiting at the
+// global memory port) and the port's busy time `port`. The port is one
+// FIFO shared by all cores: the chain's own port accesses (a share b of
+// it, the port's share of all core work) wait behind the other cores'
+// requests. With the others keeping the port busy a fraction
+// rho = (port - b) / T of the period T, an access spends 1 / (1 - rho)
+// times its service there (M/M/1 residence), so
+//     T = a + b / (1 - (port - b) / T),   a = chain - b,
+// the larger root of T^2 - (a + port) T + a (port - b) = 0. It is
+// max(chain, port) when either is alone and rises above both when they
+// are close.
+static double ht_period(double chain, double port, double csum) {
+  double b = csum > 0 ? chain * port / csum : 0;
+  if (b > port)
+    b = port;
+  if (b > chain)
+    b = chain;
+  double a = chain - b, s = a + port, d = s * s - 4 * a * (port - b);
+  return (s + sqrt(d > 0 ? d : 0)) / 2;
+}
+
 int pt_ana_eval(const pt_ana_ctx *x, const pt_mapping *m, pt_ana_result *r) {
   const pt_arch *a = x->a;
   const int nc = x->ncores, nl = x->nl, eb = x->eb;
   const bool ht = m->mode == PT_MODE_HT;
   double *core = r->core_ns, *mem = r->core_mem;
   double *D = r->work, *runs0 = D + nl, *homes = runs0 + nl;
-  double *S = homes + nl, *F = S + x->nn, *G = F + x->nn;
+  double *S = homes + nl, *F = S + x->nn, *G = F + x->nn, *tl = G + x->nn;
+  double *lw = tl + nc, *rs = lw + nc;
   if (ht)
     memcpy(core, x->vec_core_ns, nc * sizeof *core);
   else
@@ -803,8 +987,20 @@ int pt_ana_eval(const pt_ana_ctx *x, const pt_mapping *m, pt_ana_result *r) {
   double noc = 0, flit_hops = 0, dyn = ht ? x->vec_pj : 0, gacc = 0;
   int64_t xbars = 0;
   const double legs = x->sync_legs * x->hop_ns, link = a->link_width_bytes;
+  const double inv_link = 1 / link;
   const double gr = gread_ns(x);
-  for (int l = 0; l < nl; l++) {
+  if (ht) {
+    r->ngroups = ht_groups(x, m, F, G);
+    memset(F, 0, x->nn * sizeof *F);
+    memset(tl, 0, nc * sizeof *tl);
+  }
+  for (int i = 0; i < x->nn; i++) {
+    const int l = x->layer_of[i];
+    if (l < 0) {
+      if (ht)
+        ht_vector_node(x, m, i, core, tl, F, G, &flit_hops);
+      continue;
+    }
     const ana_lf *f = &x->lf[l * PT_UNF_COUNT + m->unfold[l]];
     const ana_ag *ag = &x->ag[f->ag0];
     const int R = m->repl[l], nag = (int)f->ags;
@@ -813,12 +1009,19 @@ int pt_ana_eval(const pt_ana_ctx *x, const pt_mapping *m, pt_ana_result *r) {
     xbars += f->xbars * R;
     double tw = 0;
     int nruns0 = 0;
+    const double ready = ht ? group_ready(x, i, -1, F, G) : 0;
+    const int16_t *lcr = &m->ag_core[m->ag_start[l]];
+    for (int j = 0; j < R * nag; j++)
+      lw[lcr[j]] = 0;
     for (int k = 0; k < R; k++) {
       const double W = (double)(q + (k < rem));
       const int16_t *cr = &m->ag_core[m->ag_start[l] + k * nag];
       const int home = cr[0];
       int prev = -1;
       double run = 0, repmax = 0, own = 0, first = 0;
+      // HT timeline: the replica starts when its input is ready and all
+      // of its cores are done with what comes before it in their streams.
+      double start = ready;
       for (int j = 0; j < nag; j++) {
         const ana_ag *g = &ag[j];
         const int c = cr[j];
@@ -836,12 +1039,12 @@ int pt_ana_eval(const pt_ana_ctx *x, const pt_mapping *m, pt_ana_result *r) {
             double acc = W * g->ld_acc + (g->ld_full_acc - g->ld_acc);
             double by = W * g->ld_bytes + (g->ld_full_bytes - g->ld_bytes);
             port += acc * gr, gacc += acc, gbytes += by, noc += by;
-            flit_hops += by / link * (x->mem_hops[c] + 1);
+            flit_hops += by * inv_link * (x->mem_hops[c] + 1);
           } else if (f->reads_input) { // the graph's input: every row loaded
             t += g->ld_full_ns + g->ld_full_runs * x->mem_msg_ns[c];
             double acc = W * g->ld_full_acc, by = W * g->ld_full_bytes;
             port += acc * gr, gacc += acc, gbytes += by, noc += by;
-            flit_hops += by / link * (x->mem_hops[c] + 1);
+            flit_hops += by * inv_link * (x->mem_hops[c] + 1);
           } else {
             t += g->ll_ns;
           }
@@ -856,11 +1059,14 @@ int pt_ana_eval(const pt_ana_ctx *x, const pt_mapping *m, pt_ana_result *r) {
           t += xt;
           own += xt + g->dl_add_ns;
           noc += W * g->dl_elems * eb;
-          flit_hops += W * g->dl_n * ceil(g->dl_elems * eb / g->dl_n / link) * (h + 1);
+          flit_hops += W * g->dl_flits * (h + 1);
         }
         core[c] += W * t;
         run += t;
         prev = c;
+        lw[c] += W * t;
+        if (ht && tl[c] > start)
+          start = tl[c];
       }
       if (run > repmax)
         repmax = run;
@@ -869,8 +1075,30 @@ int pt_ana_eval(const pt_ana_ctx *x, const pt_mapping *m, pt_ana_result *r) {
       core[home] += W * (own + fin) + first;
       if (repmax + own + fin > tw)
         tw = repmax + own + fin;
+      lw[home] += W * (own + fin) + first;
+      if (ht) {
+        rs[2 * k] = start;
+        rs[2 * k + 1] = W * (repmax + own + fin) + first;
+      }
       if (!ht && f->hold_bytes > mem[home])
         mem[home] = f->hold_bytes;
+    }
+    // The replica's cores advance in lock-step (synchronous partial sums)
+    // and a core interleaves the windows of all the layer's replicas it
+    // holds: a replica ends after its own windows and after its cores'
+    // whole share of the layer.
+    for (int k = 0; ht && k < R; k++) {
+      const int16_t *cr = &lcr[k * nag];
+      double dur = rs[2 * k + 1];
+      for (int j = 0; j < nag; j++)
+        if (lw[cr[j]] > dur)
+          dur = lw[cr[j]];
+      double end = rs[2 * k] + dur;
+      for (int j = 0; j < nag; j++)
+        if (end > tl[cr[j]])
+          tl[cr[j]] = end;
+      if (end > F[i])
+        F[i] = end;
     }
     if (ht) {
       double st = (double)f->steps * f->st_acc;
@@ -886,35 +1114,24 @@ int pt_ana_eval(const pt_ana_ctx *x, const pt_mapping *m, pt_ana_result *r) {
   dyn += gacc * a->global.read_energy_pj;
   double static_mw;
   if (ht) {
-    double cmax = 0;
+    double cmax = 0, csum = 0;
     int powered = 0;
     for (int c = 0; c < nc; c++) {
       powered += core[c] > 0;
+      csum += core[c];
       if (core[c] > cmax)
         cmax = core[c];
     }
-    r->ngroups = ht_groups(x, m, F, G);
-    // Within a group a layer reads what its producer stored in the same
-    // period: the group's dependency chain runs in series.
     double chain = 0;
-    for (int i = 0; i < x->nn; i++) {
-      double ready = 0;
-      for (int e = x->edge0[i]; e < x->edge0[i + 1]; e++) {
-        int p = x->edge[e].from;
-        if (G[p] == G[i] && S[p] > ready)
-          ready = S[p];
-      }
-      S[i] = ready + (x->layer_of[i] >= 0 ? D[x->layer_of[i]] : x->vec_node_ns[i]);
-      if (S[i] > chain)
-        chain = S[i];
-    }
-    // A single-entry core waits for the FIFO port behind the other cores'
-    // requests: the busiest core's work and the port's do not overlap
-    // (measured: the profiled period is 1.0 - 1.3 x their sum on random
-    // ResNet-18 mappings, bench/README.md).
-    double period = cmax + port;
-    if (chain > period)
-      period = chain;
+    for (int c = 0; c < nc; c++)
+      if (tl[c] > chain)
+        chain = tl[c];
+    for (int i = 0; i < x->nn; i++)
+      if (F[i] > chain)
+        chain = F[i];
+    double period = ht_period(chain, port, csum);
+    if (cmax > period)
+      period = cmax;
     r->chain_s = chain * 1e-9;
     r->core_bound_s = cmax * 1e-9, r->port_bound_s = port * 1e-9;
     r->period_s = period * 1e-9;
@@ -924,51 +1141,39 @@ int pt_ana_eval(const pt_ana_ctx *x, const pt_mapping *m, pt_ana_result *r) {
     static_mw = powered * x->core_static_mw + x->chips * x->global_static_mw;
     r->static_j = static_mw * period * 1e-12;
   } else {
-    // Transfers of every produced pixel to the cores of its consumers,
-    // and the vector work the producer's cores do.
-    for (int l = 0; l < nl; l++) {
-      const ana_lf *f = &x->lf[l * PT_UNF_COUNT + m->unfold[l]];
-      double dests = 0, pix = 0;
-      for (int k = 0; k < x->ncons[l]; k++) {
-        int cl = x->cons[l * ANA_MAX_CONS + k];
+    // Transfers of every produced pixel to the cores that read it, and
+    // the vector work, which schedule_ll.c deals over all cores (spread).
+    double spread = 0;
+    for (int i = 0; i < x->nn; i++) {
+      double dests = 0;
+      for (int k = 0; k < x->ncons[i]; k++) {
+        int cl = x->cons[i * ANA_MAX_CONS + k];
         double cores = 1;
         if (cl >= 0) {
           const ana_lf *fc = &x->lf[cl * PT_UNF_COUNT + m->unfold[cl]];
           double reps = m->repl[cl] < fc->steps ? m->repl[cl] : (double)fc->steps;
           cores = runs0[cl] * reps;
+        } else {
+          cores = nc;
         }
-        double u = x->cons_uses[l * ANA_MAX_CONS + k];
-        double d = cores < u ? cores : u;
-        dests += d * x->cons_pix[l * ANA_MAX_CONS + k];
-        pix += x->cons_pix[l * ANA_MAX_CONS + k];
+        double u = x->cons_uses[i * ANA_MAX_CONS + k];
+        dests += (cores < u ? cores : u) * x->cons_pix[i * ANA_MAX_CONS + k];
       }
-      double per = x->send_ns[l] + legs * x->avg_hops;
-      double total = dests * per;
-      int R = m->repl[l], nag = (int)f->ags;
-      for (int k = 0; k < R; k++) {
-        int home = m->ag_core[m->ag_start[l] + k * nag];
-        core[home] += total / R;
-      }
-      D[l] += total / R;
-      noc += dests * (double)eb * (pix > 0 ? 1 : 0) *
-             (f->fin_ll_ns > 0 ? 1 : 0);
-      flit_hops += dests * (x->avg_hops + 1);
-    }
-    for (int i = 0; i < x->nn; i++) {
+      double total = dests * (x->send_ns[i] + legs * x->avg_hops);
+      noc += dests * x->send_bytes[i];
+      flit_hops += dests * x->send_flits[i] * (x->avg_hops + 1);
       int l = x->layer_of[i];
-      int src = x->vec_src[i];
       double d;
       if (l >= 0) {
-        d = D[l];
-      } else if (src >= 0 && x->ll_vec_ns[i] > 0) {
-        const ana_lf *f = &x->lf[src * PT_UNF_COUNT + m->unfold[src]];
-        int R = m->repl[src];
-        d = x->ll_vec_ns[i] / R;
+        const ana_lf *f = &x->lf[l * PT_UNF_COUNT + m->unfold[l]];
+        int R = m->repl[l], nag = (int)f->ags;
         for (int k = 0; k < R; k++)
-          core[m->ag_core[m->ag_start[src] + k * (int)f->ags]] += d;
-        dyn += x->ll_vec_pj[i];
+          core[m->ag_core[m->ag_start[l] + k * nag]] += total / R;
+        D[l] += total / R;
+        d = D[l];
       } else {
-        d = x->ll_vec_ns[i];
+        d = (x->ll_vec_ns[i] + total) / nc;
+        spread += d;
         dyn += x->ll_vec_pj[i];
       }
       // Synchronous transfers serialise a layer's windows with its
@@ -980,6 +1185,8 @@ int pt_ana_eval(const pt_ana_ctx *x, const pt_mapping *m, pt_ana_result *r) {
           fmax = F[x->edge[e].from];
       F[i] = fmax + d;
     }
+    for (int c = 0; c < nc; c++)
+      core[c] += spread;
     double chain = 0, cmax = 0;
     int powered = 0;
     for (int i = 0; i < x->nn; i++)

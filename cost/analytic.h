@@ -25,11 +25,12 @@ typedef struct {
   int ngroups;            // HT: layer groups (as schedule_ht.c forms them)
   double energy_j;        // per sample: dynamic + static
   double dynamic_j, static_j;
-  // HT: the two bounds the period is made of (s): the busiest core, and
-  // the global memory ports' busy time (all chips' ports together).
+  // The busiest core's work, and the global memory ports' busy time (all
+  // chips' ports together), s.
   double core_bound_s, port_bound_s;
-  // LL: the layer chain's finish (layers in series along the graph's
-  // longest path) and the busiest core (s).
+  // HT: the makespan of the per-core timeline without waiting at the port
+  // (the period composes it with port_bound_s); LL: the layer chain's
+  // finish (layers in series along the graph's longest path), s.
   double chain_s;
   int64_t crossbars;      // logical crossbars mapped
   int powered_cores;
