@@ -10,9 +10,10 @@
 // exp(-delta / T); T falls geometrically from T0 = 0.03 (a 3 % worse
 // point taken with probability 1/e) to T1 = 1e-4 over the budget (the
 // evaluation limit or the wall-clock limit; without either, over every
-// 2^16 rounds, which then restart hot). Every 256 rounds the worse half of
-// the chains jump to the best chain's point (an island model's migration),
-// which keeps the chains' effort on what works.
+// 2^16 steps, which then restart hot). Chains run PT_CHAIN_STEPS steps
+// between synchronisations; every 256 steps the worse half of the chains
+// jump to the best chain's point (an island model's migration), which
+// keeps the chains' effort on what works.
 #include "strategy.h"
 
 #include <math.h>
@@ -24,6 +25,7 @@ typedef struct {
   double *energy;      // [nslots]
   double *w;           // [nslots * nobj] objective weights
   int nobj;
+  double temp;         // this batch's temperature
 } anneal;
 
 static double energy_of(const pt_run *r, const anneal *a, int chain,
@@ -56,6 +58,20 @@ static int make_seed(pt_run *r, int slot, pt_rng *rng, pt_mapping *m,
   return 0;
 }
 
+// Metropolis on the chain's own stream: runs on the chain's thread.
+static void take(pt_run *r, int chain, bool ok, const double *v,
+                 const pt_mapping *m, void *user) {
+  anneal *a = user;
+  if (!ok)
+    return;
+  double e = energy_of(r, a, chain, v);
+  double d = e - a->energy[chain];
+  if (d <= 0 || pt_rng_uniform(r->rng[chain]) < exp(-d / a->temp)) {
+    pt_map_copy(a->cur[chain], m, r->s->c);
+    a->energy[chain] = e;
+  }
+}
+
 void pt_strategy_anneal(pt_run *r) {
   const pt_map_ctx *c = r->s->c;
   int n = r->nslots;
@@ -82,20 +98,10 @@ void pt_strategy_anneal(pt_run *r) {
   for (int64_t round = 0; !r->stop; round++) {
     double f = pt_run_progress(r);
     if (f < 0)
-      f = (double)(round % 65536) / 65536;
-    double temp = t0 * pow(t1 / t0, f);
-    pt_run_batch(r, n, make_neighbour, &a);
-    for (int i = 0; i < n; i++) {
-      if (!r->ok[i])
-        continue;
-      double e = energy_of(r, &a, i, &r->val[i * PT_OBJ_COUNT]);
-      double d = e - a.energy[i];
-      if (d <= 0 || pt_rng_uniform(r->rng[i]) < exp(-d / temp)) {
-        pt_map_copy(a.cur[i], r->cand[i], c);
-        a.energy[i] = e;
-      }
-    }
-    if (round % 256 == 255 && a.nobj == 1) {
+      f = (double)(round % 4096) / 4096;
+    a.temp = t0 * pow(t1 / t0, f);
+    pt_run_chains(r, n, PT_CHAIN_STEPS, make_neighbour, take, &a);
+    if (round % 16 == 15 && a.nobj == 1) {
       int best = 0;
       for (int i = 1; i < n; i++)
         if (a.energy[i] < a.energy[best])

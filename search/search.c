@@ -213,6 +213,34 @@ static void report_progress(pt_run *r, bool force) {
   r->o->progress(&p, r->o->progress_user);
 }
 
+// Offer candidates 0 .. n-1 in order, report progress, decide whether to
+// stop.
+static bool after_batch(pt_run *r, int n, bool nothing_to_make) {
+  for (int i = 0; i < n; i++) {
+    if (!r->ok[i])
+      continue;
+    r->evals++;
+    if (offer(r, i)) {
+      r->last_improvement = r->evals;
+      history_add(r);
+    }
+  }
+  report_progress(r, false);
+  const pt_search_opts *o = r->o;
+  if (o->stop && *o->stop)
+    r->stopped_by = "interrupt";
+  else if (o->max_evals > 0 && r->evals >= o->max_evals)
+    r->stopped_by = "evaluations";
+  else if (o->budget_s > 0 && now_s() - r->t0 >= o->budget_s)
+    r->stopped_by = "budget";
+  else if (o->patience > 0 && r->evals - r->last_improvement >= o->patience)
+    r->stopped_by = "convergence";
+  else if (nothing_to_make)
+    r->stopped_by = "evaluations";
+  r->stop = r->stopped_by != NULL;
+  return r->stop;
+}
+
 bool pt_run_batch(pt_run *r, int n, pt_make_fn make, void *user) {
   if (r->stop)
     return true;
@@ -235,32 +263,49 @@ bool pt_run_batch(pt_run *r, int n, pt_make_fn make, void *user) {
     }
     r->ok[i] = true;
   }
-  for (int i = n; i < r->nslots; i++)
+  for (int i = n; i < r->ncand; i++)
     r->ok[i] = false;
   r->failed += failed;
+  return after_batch(r, n, n == 0 && make);
+}
+
+bool pt_run_chains(pt_run *r, int n, int steps, pt_make_fn make,
+                   pt_take_fn take, void *user) {
+  if (r->stop)
+    return true;
+  if (n > r->nslots)
+    n = r->nslots;
+  if (steps > PT_CHAIN_STEPS)
+    steps = PT_CHAIN_STEPS;
+  if (r->o->max_evals > 0) {
+    int64_t left = r->o->max_evals - r->evals;
+    if (left < (int64_t)n * steps)
+      steps = (int)(left / n);
+    if (steps == 0)  // fewer evaluations left than chains
+      return pt_run_batch(r, (int)left, make, user);
+  }
+  const pt_space *s = r->s;
+  int64_t failed = 0;
+  // One chain per iteration: its steps are sequential, chains independent.
+#pragma omp parallel for num_threads(r->nthreads) schedule(dynamic, 1) \
+    reduction(+ : failed)
   for (int i = 0; i < n; i++) {
-    if (!r->ok[i])
-      continue;
-    r->evals++;
-    if (offer(r, i)) {
-      r->last_improvement = r->evals;
-      history_add(r);
+    pt_space_scratch *w = &r->scratch[omp_get_thread_num()];
+    for (int k = 0; k < steps; k++) {
+      int j = i * steps + k;
+      double *v = &r->val[j * PT_OBJ_COUNT];
+      r->ok[j] = false;
+      if (!make(r, i, r->rng[i], r->cand[j], w, user)) {
+        if (pt_space_eval(s, r->cand[j], w, v, NULL))
+          failed++;
+        else
+          r->ok[j] = true;
+      }
+      take(r, i, r->ok[j], v, r->cand[j], user);
     }
   }
-  report_progress(r, false);
-  const pt_search_opts *o = r->o;
-  if (o->stop && *o->stop)
-    r->stopped_by = "interrupt";
-  else if (o->max_evals > 0 && r->evals >= o->max_evals)
-    r->stopped_by = "evaluations";
-  else if (o->budget_s > 0 && now_s() - r->t0 >= o->budget_s)
-    r->stopped_by = "budget";
-  else if (o->patience > 0 && r->evals - r->last_improvement >= o->patience)
-    r->stopped_by = "convergence";
-  else if (n == 0 && make)
-    r->stopped_by = "evaluations";
-  r->stop = r->stopped_by != NULL;
-  return r->stop;
+  r->failed += failed;
+  return after_batch(r, n * steps, false);
 }
 
 // ---------------------------------------------------------------------------
@@ -337,14 +382,15 @@ int pt_search_run(const pt_space *s, const pt_search_opts *o,
   // annealing chains); the count never depends on the threads.
   int pop = o->pop > 0 ? o->pop : (st == PT_STRAT_GA_PAPER ? 200 : 64);
   r.nslots = pop > r.nseeds ? pop : r.nseeds;
+  r.ncand = r.nslots * (st == PT_STRAT_ANNEAL ? PT_CHAIN_STEPS : 1);
   r.rng = pt_malloc(r.nslots * sizeof *r.rng);
-  r.cand = pt_malloc(r.nslots * sizeof *r.cand);
-  r.val = pt_calloc((size_t)r.nslots * PT_OBJ_COUNT, sizeof *r.val);
-  r.ok = pt_calloc(r.nslots, sizeof *r.ok);
-  for (int i = 0; i < r.nslots; i++) {
+  r.cand = pt_malloc(r.ncand * sizeof *r.cand);
+  r.val = pt_calloc((size_t)r.ncand * PT_OBJ_COUNT, sizeof *r.val);
+  r.ok = pt_calloc(r.ncand, sizeof *r.ok);
+  for (int i = 0; i < r.nslots; i++)
     r.rng[i] = pt_rng_new(o->seed, (uint64_t)i);
+  for (int i = 0; i < r.ncand; i++)
     r.cand[i] = pt_map_new(s->c);
-  }
   r.scratch = pt_malloc(r.nthreads * sizeof *r.scratch);
   for (int t = 0; t < r.nthreads; t++)
     pt_space_scratch_init(s, &r.scratch[t]);
@@ -382,10 +428,10 @@ int pt_search_run(const pt_space *s, const pt_search_opts *o,
       res->front[j - 1] = t;
     }
 
-  for (int i = 0; i < r.nslots; i++) {
+  for (int i = 0; i < r.nslots; i++)
     pt_rng_free(r.rng[i]);
+  for (int i = 0; i < r.ncand; i++)
     pt_map_free(r.cand[i]);
-  }
   for (int t = 0; t < r.nthreads; t++)
     pt_space_scratch_free(&r.scratch[t]);
   for (int i = 0; i < r.nseeds; i++)

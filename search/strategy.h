@@ -16,15 +16,25 @@ typedef struct pt_run pt_run;
 // Build the candidate of `slot` into m; 0 if it is valid, -1 to skip it.
 typedef int (*pt_make_fn)(pt_run *r, int slot, pt_rng *rng, pt_mapping *m,
                           pt_space_scratch *w, void *user);
+// After candidate `m` of chain `chain` was scored (ok, values v): the
+// chain's own bookkeeping (accept or not). Runs on the chain's thread.
+typedef void (*pt_take_fn)(pt_run *r, int chain, bool ok, const double *v,
+                           const pt_mapping *m, void *user);
+
+// Chains run this many steps per batch (pt_run_chains): one barrier per
+// 16 x chains evaluations, so that a loaded machine does not stall every
+// thread at every step.
+enum { PT_CHAIN_STEPS = 16 };
 
 struct pt_run {
   const pt_space *s;
   const pt_search_opts *o;
   int nslots;
   pt_rng **rng;              // [nslots] stream of each slot
-  pt_mapping **cand;         // [nslots] the batch's candidates
-  double *val;               // [nslots * PT_OBJ_COUNT] natural units
-  bool *ok;                  // [nslots] evaluated
+  int ncand;                 // nslots x PT_CHAIN_STEPS
+  pt_mapping **cand;         // [ncand] the batch's candidates
+  double *val;               // [ncand * PT_OBJ_COUNT] natural units
+  bool *ok;                  // [ncand] evaluated
   pt_space_scratch *scratch; // [nthreads]
   int nthreads;
   pt_mapping **seeds;        // the heuristics, valid, [nseeds]
@@ -41,6 +51,13 @@ struct pt_run {
 // Evaluate slots 0 .. n-1 (n <= nslots; fewer when the evaluation budget
 // ends); true when the search must stop.
 bool pt_run_batch(pt_run *r, int n, pt_make_fn make, void *user);
+// Chains 0 .. n-1 each run `steps` steps in one parallel region: step k of
+// chain i builds candidate i x steps + k with make (slot = i), scores it
+// and calls take; then every candidate is offered in (chain, step) order.
+// Fewer steps when the evaluation budget ends. True when the search must
+// stop.
+bool pt_run_chains(pt_run *r, int n, int steps, pt_make_fn make,
+                   pt_take_fn take, void *user);
 // Cost (smaller is better) of objective k of the search for slot values v.
 double pt_run_cost(const pt_run *r, int k, const double *v);
 // Fraction of the budget used, in [0, 1] (evaluations or time), or -1
