@@ -2,7 +2,9 @@
 // the default strategy, on one model, chip and mode. Results in
 // bench/README.md.
 //
-//   search_bench MODEL ARCH ht|ll [profile_evals]
+//   search_bench MODEL ARCH ht|ll [profile_evals] [KEY=VALUE ...]
+//
+// KEY=VALUE pairs override chip fields as `--set` does.
 //
 // 1. ga-paper with its published settings (population 200, 1000
 //    generations) and the analytical fitness, on 2 threads: wall time,
@@ -66,7 +68,8 @@ static int run(const pt_space *s, pt_strategy st, pt_obj obj, int threads,
 
 int main(int argc, char **argv) {
   if (argc < 4) {
-    fprintf(stderr, "usage: search_bench MODEL ARCH ht|ll [profile_evals]\n");
+    fprintf(stderr, "usage: search_bench MODEL ARCH ht|ll [profile_evals] "
+            "[KEY=VALUE ...]\n");
     return 2;
   }
   pt_mode mode = !strcmp(argv[3], "ll") ? PT_MODE_LL : PT_MODE_HT;
@@ -76,8 +79,24 @@ int main(int argc, char **argv) {
   pt_arch a;
   pt_graph *g = NULL;
   pt_map_ctx c;
-  if (pt_arch_load(argv[2], &a, &err) ||
-      !(g = pt_graph_load(argv[1], NULL, 0, &err)) ||
+  if (pt_arch_load(argv[2], &a, &err)) {
+    fprintf(stderr, "search_bench: %s\n", err.msg);
+    return 2;
+  }
+  for (int i = 5; i < argc; i++) {
+    char key[128];
+    const char *eq = strchr(argv[i], '=');
+    if (!eq) {
+      fprintf(stderr, "search_bench: expected KEY=VALUE, got %s\n", argv[i]);
+      return 2;
+    }
+    snprintf(key, sizeof key, "%.*s", (int)(eq - argv[i]), argv[i]);
+    if (pt_arch_set(&a, key, eq + 1, &err) || pt_arch_validate(&a, &err)) {
+      fprintf(stderr, "search_bench: %s\n", err.msg);
+      return 2;
+    }
+  }
+  if (!(g = pt_graph_load(argv[1], NULL, 0, &err)) ||
       pt_map_ctx_init(&c, g, &a, &err)) {
     fprintf(stderr, "search_bench: %s\n", err.msg);
     return 2;
