@@ -5,7 +5,7 @@ load plotdir.'/common.gp'
 set title title noenhanced
 set xlabel 'core x'
 set ylabel 'core y'
-set cblabel 'crossbar utilisation (%)'
+set cblabel 'crossbar utilisation (busy AG-time / mapped AG-time)'
 set xrange [-0.5:nx-0.5]
 set yrange [ny-0.5:-0.5]
 set cbrange [0:*]
