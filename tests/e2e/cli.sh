@@ -34,8 +34,8 @@ expect_error "sweep missing file" "^pimtune: x: cannot open" \
   "$PIMTUNE" sweep x -o "$TMP/x.h5"
 # `pimtune MODEL` is `pimtune tune MODEL`: the same options, the same output.
 T="$PT_SRC/configs/workloads/tiny.onnx"
-"$PIMTUNE" "$T" --evals 200 --keep 0 --no-heuristics --json >"$TMP/d1" 2>/dev/null &&
-  "$PIMTUNE" tune "$T" --evals 200 --keep 0 --no-heuristics --json >"$TMP/d2" \
+"$PIMTUNE" "$T" --no-store --evals 200 --keep 0 --no-heuristics --json >"$TMP/d1" 2>/dev/null &&
+  "$PIMTUNE" tune "$T" --no-store --evals 200 --keep 0 --no-heuristics --json >"$TMP/d2" \
     2>/dev/null && jq -e '.evaluations == 200' "$TMP/d1" >/dev/null &&
   cmp -s <(jq -c 'del(.wall_s)' "$TMP/d1") <(jq -c 'del(.wall_s)' "$TMP/d2") && ok ||
   bad "default command is tune"

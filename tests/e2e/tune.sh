@@ -4,7 +4,7 @@
 . "$(dirname "$0")/common.bash"
 M="$PT_SRC/configs/workloads/resnet18.onnx"
 A="$PT_SRC/configs/arch/isaac.json"
-tune() { "$PIMTUNE" tune "$M" --arch "$A" "$@"; }
+tune() { "$PIMTUNE" tune "$M" --arch "$A" --no-store "$@"; }
 
 # The report's shape, and what it says about the run.
 tune --evals 3000 --keep 2 --json >"$TMP/j" 2>"$TMP/e" || bad "tune --json: $(cat "$TMP/e")"
@@ -41,6 +41,13 @@ done
 tune --evals 100 --json --keep 0 --no-heuristics 2>/dev/null | jq -e '.strategy == "anneal"' >/dev/null &&
   ok || bad "auto is anneal for one objective"
 
+# With the profiler as fitness the search's figure is the profiled one.
+"$PIMTUNE" tune "$PT_SRC/configs/workloads/tiny.onnx" --arch "$A" --fitness profile \
+  --evals 100 --keep 1 --no-heuristics --no-store --json 2>/dev/null >"$TMP/f"
+jq -e '.fitness == "profile" and .evaluations == 100 and
+       .search_best.throughput.throughput_sps == .search_best.throughput.estimate.throughput_sps' \
+  "$TMP/f" >/dev/null && ok || bad "--fitness profile: $(head -c 300 "$TMP/f")"
+
 # Pareto: nsga2 by default, both modes, a non-dominated front (checked
 # here from the estimates the search kept).
 tune --objective pareto --objectives throughput,latency,area --evals 4000 \
@@ -63,7 +70,7 @@ tune --patience 300 --budget 60s --keep 0 --no-heuristics --json 2>/dev/null |
   jq -e '.stopped_by == "convergence"' >/dev/null && ok || bad "--patience"
 
 # Ctrl-C: the search stops, the best so far is profiled and reported, exit 0.
-"$PIMTUNE" tune "$M" --arch "$A" --budget 120s --keep 1 --no-heuristics --json \
+"$PIMTUNE" tune "$M" --arch "$A" --no-store --budget 120s --keep 1 --no-heuristics --json \
   >"$TMP/i" 2>"$TMP/ie" &
 pid=$!
 for i in $(seq 100); do grep -q "tuning" "$TMP/ie" && break; sleep 0.1; done
@@ -78,11 +85,11 @@ rc=$?
 # Progress lines on a terminal only, and not with --quiet.
 tune --budget 2s --keep 0 --no-heuristics 2>"$TMP/np" >/dev/null
 grep -q "evals (" "$TMP/np" && bad "progress printed to a file" || ok
-script -qec "$PIMTUNE tune $M --arch $A --budget 3s --keep 0 --no-heuristics" \
+script -qec "$PIMTUNE tune $M --arch $A --no-store --budget 3s --keep 0 --no-heuristics" \
   /dev/null >"$TMP/tty" 2>&1 || true
 grep -q "evals (" "$TMP/tty" && grep -q "best throughput" "$TMP/tty" && ok ||
   bad "no progress on a terminal: $(head -c 300 "$TMP/tty")"
-script -qec "$PIMTUNE tune $M --arch $A --budget 2s --keep 0 --no-heuristics --quiet" \
+script -qec "$PIMTUNE tune $M --arch $A --no-store --budget 2s --keep 0 --no-heuristics --quiet" \
   /dev/null >"$TMP/tq" 2>&1 || true
 grep -q "evals (" "$TMP/tq" && bad "progress with --quiet" || ok
 
