@@ -502,7 +502,13 @@ static void test_ht_periods_overlap(void **state) {
       assert_float_equal(fin(&h, 1), 215, 1e-9);
       assert_float_equal(period[i], 107.5, 1e-9);
       assert_float_equal(h.r.global_port_utilisation, 180.0 / 215, 1e-12);
+      // Transfer units, per sample: core 0 (48 + 59) / 2, core 1 (68 + 77
+      // + 26 + 41) / 2.
+      assert_float_equal(h.r.core[0].busy_ns[PT_U_XFER], 53.5, 1e-9);
+      assert_float_equal(h.r.core[1].busy_ns[PT_U_XFER], 106, 1e-9);
     }
+    for (int c = 0; c < 2; c++)
+      assert_true(h.r.core[c].busy_ns[PT_U_XFER] <= period[i]);
     // Per sample: the same bytes whatever K.
     assert_int_equal(h.r.global_load_bytes, 48);
     assert_int_equal(h.r.global_store_bytes, 96);
@@ -633,6 +639,10 @@ static void test_resnet18(void **state) {
     double port = pt_opcost_mem_ns(&n.a.global, r->global_load_bytes, false) +
                   pt_opcost_mem_ns(&n.a.global, r->global_store_bytes, true);
     assert_true(r->period_s * 1e9 >= port);
+    // Nor shorter than any unit's work (each runs one thing at a time).
+    for (int c = 0; c < r->ncores; c++)
+      for (int u = PT_U_VFU; u < PT_U_COUNT; u++)
+        assert_true(r->core[c].busy_ns[u] <= r->period_s * 1e9 * (1 + 1e-12));
   }
   pt_prof_report_free(&ht);
   pt_prof_report_free(&ll);
