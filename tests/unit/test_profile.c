@@ -2,8 +2,9 @@
 // formulas against pimsim-nn's figures, hand-made streams on two to four
 // cores whose timings are worked out by hand in the comments (contention on
 // the global memory port and on a NoC link, a rendezvous that waits,
-// in-order against out-of-order issue, energy as the sum of its parts),
-// then real ResNet-18 streams on the ISAAC-like chip.
+// in-order against out-of-order issue, energy as the sum of its parts, HT
+// periods back to back that overlap or cannot), then real ResNet-18 streams
+// on the ISAAC-like chip.
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
