@@ -31,7 +31,8 @@
 // (groups apart) periods before, so in a single simulated period it is
 // ready, and when several periods run back to back it waits for that older
 // period's stores. The period is the time of one period in steady state
-// (docs/cost-model.md).
+// (docs/cost-model.md): with several periods, the run's makespan over their
+// number, as periods back to back need not end in order.
 #include "profile.h"
 
 #include <cjson/cJSON.h>
@@ -780,7 +781,8 @@ static const char *state_name(int st) {
          : st == S_LOAD ? "a load of bytes never stored" : "?";
 }
 
-// Run `iters` periods; the makespan is iter_end[iters - 1].
+// Run `iters` periods; the makespan is the largest iter_end[] (periods
+// need not end in order).
 static int run(sim *s, int iters, bool all_deps) {
   reset(s, iters, all_deps);
   for (int c = 0; c < s->nc; c++)
@@ -1028,17 +1030,21 @@ int pt_prof_run(const pt_program *p, const pt_graph *g, const pt_arch *a,
       r->pass_s = s.iter_end[0] * 1e-9;
     int k = o->ht_periods > 1 ? o->ht_periods : 1;
     if (!rc && !(rc = run(&s, k, false))) {
-      // Steady state: the mean period over the last half of the run.
-      int h = k / 2;
-      double period = h > 0 ? (s.iter_end[k - 1] - s.iter_end[h - 1]) /
-                                  (k - h)
-                            : s.iter_end[0];
+      // The mean period over the whole run: the makespan of K periods over
+      // K. Periods need not end in order (a core may finish period k + 1
+      // before another finishes period k), so no window between the ends
+      // of two periods holds exactly their work; the whole run does, and
+      // every shared resource's busy time fits in it.
+      double span = 0;
+      for (int i = 0; i < k; i++)
+        span = dmax(span, s.iter_end[i]);
+      double period = span / k;
       r->ngroups = p->ngroups > 0 ? p->ngroups : 1;
       r->period_s = period * 1e-9;
       r->throughput_sps = period > 0 ? 1e9 / period : 0;
       r->first_latency_s = r->period_s * r->ngroups;
       r->latency_s = r->first_latency_s;
-      fill_report(&s, r, o, s.iter_end[k - 1], period, k);
+      fill_report(&s, r, o, span, period, k);
     }
   } else if (!rc) {
     if (!(rc = run(&s, 1, true))) {

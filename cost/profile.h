@@ -64,7 +64,7 @@ typedef struct {
                           // waiting for its producer (one sample alone)
   bool leak_idle_cores;   // charge static power of cores without work too
   int ht_periods;         // HT: periods simulated back to back (>= 1); the
-                          // period is the mean of the last half of them
+                          // period is their makespan over their number
 } pt_prof_opts;
 
 void pt_prof_opts_default(pt_prof_opts *o);
