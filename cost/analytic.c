@@ -39,7 +39,20 @@
 //      fraction (port - b) / period of the time. The period is max(chain,
 //      port) when one dominates and above both when they are close;
 //      first-sample latency = groups x period (schedule_ht.c's grouping,
-//      replayed);
+//      replayed). Scatter formats (scatter, row-scatter) deliver partial
+//      sums to outputs a later window completes, whose owner is the
+//      replica of that last window: with contiguous ranges of L windows a
+//      delivery at distance d (tabulated per layer and format) goes to the
+//      next replica's home core with probability min(1, d / L), a
+//      transfer on both sides. The replicas then start together, and in
+//      each of the last min(L, dmax) rounds the round passes along the
+//      chain of replicas: a core that is home to replicas i < j runs
+//      round t + 1 of i after round t of j, so each such round costs the
+//      window times of the widest span j - i + 1 over the cores (measured:
+//      a search mapping whose conv1 replicas sat on cores in shuffled
+//      order profiled at 106 ms, 36 ms with the same cores sorted). Their
+//      open accumulators (the outputs of min(L, dmax) windows, twice with
+//      a neighbour) count in local memory;
 //  LL  per weight layer D = ceil(steps / r) x its slowest replica's window
 //      time; along the graph f_x = max_p f_p + D_x: the layers do NOT
 //      overlap. schedule_ll.c issues one window per replica per round in
@@ -1087,6 +1100,11 @@ int pt_ana_eval(const pt_ana_ctx *x, const pt_mapping *m, pt_ana_result *r) {
       for (int j = 0; j < f->nd; j++)
         xf += f->dfrac[j] * (f->dist[j] < L ? f->dist[j] / L : 1);
       crounds = f->dmax < L ? f->dmax : L;
+    } else if (R > 1 && f->dmax > 0) {
+      // LL deals window s to replica s mod R: a delivery at distance d
+      // stays on its replica only when R divides d.
+      for (int j = 0; j < f->nd; j++)
+        xf += f->dfrac[j] * (fmod(f->dist[j], R) != 0);
     }
     const double open = f->dmax > 0
         ? (f->dmax < L ? f->dmax : L) * f->out_per_win * f->acc_bytes *
@@ -1168,10 +1186,10 @@ int pt_ana_eval(const pt_ana_ctx *x, const pt_mapping *m, pt_ana_result *r) {
       if (repmax + own + fin > tw)
         tw = repmax + own + fin;
       lw[home] += W * (own + fin) + first;
+      chain_w += repmax + own + fin;
       if (ht) {
         rs[2 * k] = start;
         rs[2 * k + 1] = W * (repmax + own + fin) + first;
-        chain_w += repmax + own + fin;
         if (kmn[home] < 0)
           kmn[home] = k;
         kmx[home] = k;
@@ -1227,6 +1245,11 @@ int pt_ana_eval(const pt_ana_ctx *x, const pt_mapping *m, pt_ana_result *r) {
       noc += (double)f->steps * f->st_bytes;
       flit_hops += (double)f->steps * f->st_bytes / link * (x->mem_hops[m->ag_core[m->ag_start[l]]] + 1);
     }
+    // LL: a round's partial sums go from each replica to others placed
+    // before and after it in the round, which then wait for each other:
+    // the share xf of the round runs through all replicas in turn.
+    if (!ht && xf * chain_w > tw)
+      tw = xf * chain_w;
     D[l] = (double)pt_ceil_div(f->steps, R) * tw;
     runs0[l] = nruns0;
     homes[l] = R;
