@@ -11,7 +11,10 @@
 // random applicable unfolding format, halving factors until the mapping
 // lays out; it prints one line per mapping (analytic and profiled figure)
 // and then the Spearman rank correlation (GSL) and the median relative
-// error of throughput (HT) or latency (LL). With PT_FID_CACHE=FILE the
+// error of throughput (HT) or latency (LL), and how many draws failed to
+// schedule, of them how many the model's local memory estimate exceeds the
+// chip's (the search rejects those), and how many scheduled draws it
+// exceeds too. With PT_FID_CACHE=FILE the
 // profiled figures are read from FILE when it has them (one "draw value"
 // line per random draw, value -1 for a mapping that failed to schedule, as
 // a previous run with the same model, mode and seed wrote them) and
@@ -148,7 +151,7 @@ static int fidelity(const pt_map_ctx *c, pt_mode mode, int n,
   pt_prof_opts o;
   pt_prof_opts_default(&o);
   o.ht_pass = false;
-  int k = 0;
+  int k = 0, nfail = 0, fail_over = 0, ok_over = 0;
   double t_prof = 0;
   const char *cpath = getenv("PT_FID_CACHE");
   double *cached = calloc(4 * (size_t)n + 1, sizeof *cached);
@@ -171,13 +174,20 @@ static int fidelity(const pt_map_ctx *c, pt_mode mode, int n,
     pt_prof_report pr;
     memset(&pr, 0, sizeof pr);
     double t0 = now_s();
+    bool over = false;
+    if (mode == PT_MODE_HT || i >= ncached || cached[i] < 0) {
+      pt_ana_eval(x, m, &r);
+      over = r.peak_local_bytes > c->a->local.size_bytes;
+    }
     if (i < ncached && cached[i] < 0) {
+      nfail++, fail_over += over;
       continue;
     } else if (i < ncached) {
       pr.throughput_sps = mode == PT_MODE_HT ? cached[i] : 0;
       pr.latency_s = mode == PT_MODE_HT ? 0 : cached[i];
     } else if (pt_schedule(c, m, &p, &err) || pt_prof_run(p, c->g, c->a, &o, &pr, &err)) {
       fprintf(stderr, "mapping %d skipped: %s\n", i, err.msg);
+      nfail++, fail_over += over;
       if (cf) {
         fprintf(cf, "%d -1\n", i);
         fflush(cf);
@@ -192,6 +202,7 @@ static int fidelity(const pt_map_ctx *c, pt_mode mode, int n,
       fflush(cf);
     }
     pt_ana_eval(x, m, &r);
+    ok_over += r.peak_local_bytes > c->a->local.size_bytes;
     double va = mode == PT_MODE_HT ? r.throughput_sps : r.latency_s;
     double vp = mode == PT_MODE_HT ? pr.throughput_sps : pr.latency_s;
     ana[k] = va, prof[k] = vp, rel[k] = fabs(va - vp) / vp;
@@ -210,8 +221,10 @@ static int fidelity(const pt_map_ctx *c, pt_mode mode, int n,
   double med = k ? gsl_stats_median_from_sorted_data(rel, 1, k) : 0;
   printf("{\"model\":\"%s\",\"arch\":\"%s\",\"mode\":\"%s\",\"mappings\":%d,"
          "\"seed\":%lu,\"spearman\":%.4f,\"median_rel_error\":%.4f,"
-         "\"profile_s\":%.1f}\n",
-         c->g->name, c->a->name, pt_mode_name(mode), k, seed, rho, med, t_prof);
+         "\"profile_s\":%.1f,\"failed\":%d,\"failed_over_local\":%d,"
+         "\"ok_over_local\":%d}\n",
+         c->g->name, c->a->name, pt_mode_name(mode), k, seed, rho, med, t_prof,
+         nfail, fail_over, ok_over);
   free(ana), free(prof), free(rel), free(work), free(cached);
   if (cf)
     fclose(cf);

@@ -1106,10 +1106,13 @@ int pt_ana_eval(const pt_ana_ctx *x, const pt_mapping *m, pt_ana_result *r) {
       for (int j = 0; j < f->nd; j++)
         xf += f->dfrac[j] * (fmod(f->dist[j], R) != 0);
     }
-    const double open = f->dmax > 0
-        ? (f->dmax < L ? f->dmax : L) * f->out_per_win * f->acc_bytes *
-              (R > 1 ? 2 : 1)
-        : 0;
+    // LL issues the windows in raster order over all replicas, so the
+    // open outputs are those of the last dmax windows of the layer, owned
+    // by all replicas in turn.
+    const double open = f->dmax <= 0 ? 0
+        : ht ? (f->dmax < L ? f->dmax : L) * f->out_per_win * f->acc_bytes *
+                   (R > 1 ? 2 : 1)
+             : (f->dmax / R + 1) * f->out_per_win * f->acc_bytes;
     for (int k = 0; k < R; k++) {
       const double W = (double)(q + (k < rem));
       const int16_t *cr = &m->ag_core[m->ag_start[l] + k * nag];
