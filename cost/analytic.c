@@ -39,7 +39,20 @@
 //      fraction (port - b) / period of the time. The period is max(chain,
 //      port) when one dominates and above both when they are close;
 //      first-sample latency = groups x period (schedule_ht.c's grouping,
-//      replayed);
+//      replayed). Scatter formats (scatter, row-scatter) deliver partial
+//      sums to outputs a later window completes, whose owner is the
+//      replica of that last window: with contiguous ranges of L windows a
+//      delivery at distance d (tabulated per layer and format) goes to the
+//      next replica's home core with probability min(1, d / L), a
+//      transfer on both sides. The replicas then start together, and in
+//      each of the last min(L, dmax) rounds the round passes along the
+//      chain of replicas: a core that is home to replicas i < j runs
+//      round t + 1 of i after round t of j, so each such round costs the
+//      window times of the widest span j - i + 1 over the cores (measured:
+//      a search mapping whose conv1 replicas sat on cores in shuffled
+//      order profiled at 106 ms, 36 ms with the same cores sorted). Their
+//      open accumulators (the outputs of min(L, dmax) windows, twice with
+//      a neighbour) count in local memory;
 //  LL  per weight layer D = ceil(steps / r) x its slowest replica's window
 //      time; along the graph f_x = max_p f_p + D_x: the layers do NOT
 //      overlap. schedule_ll.c issues one window per replica per round in
@@ -79,6 +92,8 @@ typedef struct {
   float mem_bytes;              // local buffers of one window
 } ana_ag;
 
+#define ANA_MAX_DIST 24
+
 typedef struct {
   bool ok;
   int64_t steps, ags, xbars;
@@ -89,6 +104,14 @@ typedef struct {
   double mvm_pj;                // all mvm of one sample
   double hold_bytes;            // LL: input rows held for the windows
   bool reads_input;             // LL: loads its windows from global memory
+  // Partial sums that complete an output of a later window (scatter and
+  // row-scatter): the distance in steps from a delivery's window to the
+  // last window delivering to the same output, as a table of distinct
+  // distances and the fraction of deliveries at each.
+  int nd;
+  float dist[ANA_MAX_DIST], dfrac[ANA_MAX_DIST];
+  double dmax;                  // the largest distance (0: none)
+  double acc_bytes;             // one output's accumulator
 } ana_lf;
 
 // An LL provider edge: node -> provider node.
@@ -253,6 +276,55 @@ static double rows_ns(const pt_ana_ctx *x, const rowstat *s) {
          s->zr_n * per + lwrite(x, s->zr_elems);
 }
 
+// The partial sums of a window that complete an output of a later window:
+// schedule.c gives an output to the replica of the last window delivering
+// to it, so with contiguous ranges of L windows a delivery at distance d
+// crosses to another replica's home core with probability min(1, d / L).
+// Counted over every window of matrix 0 (the others' targets are the same
+// pixels); distinct distances beyond ANA_MAX_DIST join the nearest below.
+static void partial_distances(const pt_ana_ctx *x, const pt_part *p,
+                              ana_lf *f, pt_target *tg) {
+  const pt_graph *g = x->c->g;
+  f->nd = 0, f->dmax = 0;
+  if (g->n[p->node].op == PT_OP_FC || (p->unfold != PT_UNF_I_OK2 &&
+                                       p->unfold != PT_UNF_IK_OK))
+    return;
+  int64_t wout = p->out_chw[2], keys = p->out_chw[1] * wout;
+  int64_t *last = pt_malloc((keys > 0 ? keys : 1) * sizeof *last);
+  for (int64_t k = 0; k < keys; k++)
+    last[k] = -1;
+  for (int64_t s = 0; s < p->steps; s++) {
+    int nt = pt_part_targets(g, p, 0, s, tg);
+    for (int t = 0; t < nt; t++)
+      last[(int64_t)tg[t].y * wout + tg[t].x] = s;
+  }
+  double cnt[ANA_MAX_DIST] = {0}, total = 0;
+  for (int64_t s = 0; s < p->steps; s++) {
+    int nt = pt_part_targets(g, p, 0, s, tg);
+    for (int t = 0; t < nt; t++) {
+      double d = (double)(last[(int64_t)tg[t].y * wout + tg[t].x] - s);
+      int j = 0;
+      while (j < f->nd && f->dist[j] != (float)d)
+        j++;
+      if (j == f->nd && f->nd < ANA_MAX_DIST)
+        f->dist[f->nd++] = (float)d;
+      else if (j == f->nd) { // full: the nearest distance below
+        int b = 0;
+        for (int i = 1; i < f->nd; i++)
+          if (f->dist[i] <= d && (f->dist[b] > d || f->dist[i] > f->dist[b]))
+            b = i;
+        j = b;
+      }
+      cnt[j] += 1, total += 1;
+      if (d > f->dmax)
+        f->dmax = d;
+    }
+  }
+  for (int j = 0; j < f->nd; j++)
+    f->dfrac[j] = (float)(total > 0 ? cnt[j] / total : 0);
+  free(last);
+}
+
 static void layer_format(pt_ana_ctx *x, int l, int u, pt_piece *pc,
                          pt_piece *pv, pt_target *tg, rowstat *st) {
   const pt_map_ctx *c = x->c;
@@ -353,6 +425,8 @@ static void layer_format(pt_ana_ctx *x, int l, int u, pt_piece *pc,
   f->fin_ll_ns = fin * f->out_per_win;
   f->st_acc = gaccesses(x, ob) * f->out_per_win;
   f->st_bytes = ob * f->out_per_win;
+  f->acc_bytes = ob;
+  partial_distances(x, p, f, tg);
   f->fin_ht_ns = (fin + a->core_period_ns + lread(x, ochan) + flits_ns(x, ob) +
                   gaccesses(x, ob) * gwrite_ns(x)) * f->out_per_win;
   double pj = 0;
@@ -804,7 +878,7 @@ pt_ana_ctx *pt_ana_new(const pt_map_ctx *c, pt_error *err) {
   }
   x->core_static_mw = pt_opcost_core_static_mw(a);
   x->global_static_mw = a->global.static_power_mw;
-  x->nwork = 3 * nl + 3 * g->nn + 2 * nc + 2 * c->max_ags + 1;
+  x->nwork = 3 * nl + 3 * g->nn + 5 * nc + 2 * c->max_ags + 1;
   (void)err;
   return x;
 }
@@ -977,7 +1051,8 @@ int pt_ana_eval(const pt_ana_ctx *x, const pt_mapping *m, pt_ana_result *r) {
   double *core = r->core_ns, *mem = r->core_mem;
   double *D = r->work, *runs0 = D + nl, *homes = runs0 + nl;
   double *S = homes + nl, *F = S + x->nn, *G = F + x->nn, *tl = G + x->nn;
-  double *lw = tl + nc, *rs = lw + nc;
+  double *lw = tl + nc, *lm = lw + nc, *kmn = lm + nc, *kmx = kmn + nc;
+  double *rs = kmx + nc;
   if (ht)
     memcpy(core, x->vec_core_ns, nc * sizeof *core);
   else
@@ -1012,11 +1087,40 @@ int pt_ana_eval(const pt_ana_ctx *x, const pt_mapping *m, pt_ana_result *r) {
     const double ready = ht ? group_ready(x, i, -1, F, G) : 0;
     const int16_t *lcr = &m->ag_core[m->ag_start[l]];
     for (int j = 0; j < R * nag; j++)
-      lw[lcr[j]] = 0;
+      lw[lcr[j]] = 0, lm[lcr[j]] = 0, kmn[lcr[j]] = -1;
+    // Scatter formats: partial sums for outputs a later window completes.
+    // HT: the fraction xf that goes to the next replica's home core, and
+    // the rounds `cr` of a replica that send there (the last dmax of its
+    // L); in those rounds the replicas wait for each other along the
+    // chain of ranges. Open accumulators on the home core: the outputs
+    // of dmax windows, twice when a neighbour completes some of them.
+    const double L = q > 0 ? (double)q : 1;
+    double xf = 0, crounds = 0, chain_w = 0;
+    if (ht && R > 1 && f->dmax > 0) {
+      for (int j = 0; j < f->nd; j++)
+        xf += f->dfrac[j] * (f->dist[j] < L ? f->dist[j] / L : 1);
+      crounds = f->dmax < L ? f->dmax : L;
+    } else if (R > 1 && f->dmax > 0) {
+      // LL deals window s to replica s mod R: a delivery at distance d
+      // stays on its replica only when R divides d.
+      for (int j = 0; j < f->nd; j++)
+        xf += f->dfrac[j] * (fmod(f->dist[j], R) != 0);
+    }
+    // LL issues the windows in raster order over all replicas, so the
+    // open outputs are those of the last dmax windows of the layer, owned
+    // by all replicas in turn.
+    const double open = f->dmax <= 0 ? 0
+        : ht ? (f->dmax < L ? f->dmax : L) * f->out_per_win * f->acc_bytes *
+                   (R > 1 ? 2 : 1)
+             : (f->dmax / R + 1) * f->out_per_win * f->acc_bytes;
     for (int k = 0; k < R; k++) {
       const double W = (double)(q + (k < rem));
       const int16_t *cr = &m->ag_core[m->ag_start[l] + k * nag];
       const int home = cr[0];
+      const int next = m->ag_core[m->ag_start[l] + (k + 1 < R ? k + 1 : k) * nag];
+      lm[home] += open;
+      if (lm[home] > mem[home])
+        mem[home] = lm[home];
       int prev = -1;
       double run = 0, repmax = 0, own = 0, first = 0;
       // HT timeline: the replica starts when its input is ready and all
@@ -1051,6 +1155,15 @@ int pt_ana_eval(const pt_ana_ctx *x, const pt_mapping *m, pt_ana_result *r) {
           if (g->mem_bytes > mem[c])
             mem[c] = g->mem_bytes;
         }
+        if (xf > 0 && c != next) {
+          // the share of its partial sums owned by the next replica
+          double h = x->hops[c * nc + next];
+          double xt = xf * (g->dl_xfer_ns + g->dl_n * legs * h);
+          t += xt;
+          core[next] += W * xf * g->dl_xfer_ns;
+          noc += W * xf * g->dl_elems * eb;
+          flit_hops += W * xf * g->dl_flits * (h + 1);
+        }
         if (c == home) {
           own += g->dl_add_ns;
         } else {
@@ -1076,9 +1189,13 @@ int pt_ana_eval(const pt_ana_ctx *x, const pt_mapping *m, pt_ana_result *r) {
       if (repmax + own + fin > tw)
         tw = repmax + own + fin;
       lw[home] += W * (own + fin) + first;
+      chain_w += repmax + own + fin;
       if (ht) {
         rs[2 * k] = start;
         rs[2 * k + 1] = W * (repmax + own + fin) + first;
+        if (kmn[home] < 0)
+          kmn[home] = k;
+        kmx[home] = k;
       }
       if (!ht && f->hold_bytes > mem[home])
         mem[home] = f->hold_bytes;
@@ -1087,9 +1204,33 @@ int pt_ana_eval(const pt_ana_ctx *x, const pt_mapping *m, pt_ana_result *r) {
     // and a core interleaves the windows of all the layer's replicas it
     // holds: a replica ends after its own windows and after its cores'
     // whole share of the layer.
+    // Replicas exchanging partial sums start together and, in their
+    // crossing rounds, pass each round along the whole chain of replicas.
+    // A core that is home to replicas i < j of the layer runs round t + 1
+    // of i after round t of j: with the partial sums handed along the
+    // chain of replicas i..j in between, each crossing round passes
+    // through all of them (the widest such span over the cores).
+    double span_w = 0;
+    for (int k = 0; crounds > 0 && k < R; k++) {
+      const int hc = lcr[k * nag];
+      if (kmx[hc] - kmn[hc] + 1 > span_w)
+        span_w = kmx[hc] - kmn[hc] + 1;
+    }
+    span_w *= chain_w / R;
+    double cstart = 0;
+    for (int k = 0; crounds > 0 && k < R; k++)
+      if (rs[2 * k] > cstart)
+        cstart = rs[2 * k];
     for (int k = 0; ht && k < R; k++) {
       const int16_t *cr = &lcr[k * nag];
       double dur = rs[2 * k + 1];
+      if (crounds > 0) {
+        rs[2 * k] = cstart;
+        const double W = (double)(q + (k < rem));
+        double ser = (W - crounds) * rs[2 * k + 1] / W + crounds * span_w;
+        if (ser > dur)
+          dur = ser;
+      }
       for (int j = 0; j < nag; j++)
         if (lw[cr[j]] > dur)
           dur = lw[cr[j]];
@@ -1107,6 +1248,11 @@ int pt_ana_eval(const pt_ana_ctx *x, const pt_mapping *m, pt_ana_result *r) {
       noc += (double)f->steps * f->st_bytes;
       flit_hops += (double)f->steps * f->st_bytes / link * (x->mem_hops[m->ag_core[m->ag_start[l]]] + 1);
     }
+    // LL: a round's partial sums go from each replica to others placed
+    // before and after it in the round, which then wait for each other:
+    // the share xf of the round runs through all replicas in turn.
+    if (!ht && xf * chain_w > tw)
+      tw = xf * chain_w;
     D[l] = (double)pt_ceil_div(f->steps, R) * tw;
     runs0[l] = nruns0;
     homes[l] = R;

@@ -19,9 +19,10 @@ h5dump -H "$TMP/t.h5" >/dev/null 2>&1 && ok || bad "h5dump cannot read t.h5"
 "$PIMTUNE" show "$TMP/t.h5" --json >"$TMP/show.json" && ok || bad "show --json"
 "$PIMTUNE" show "$TMP/t.h5" >"$TMP/show.txt" && grep -q "Pareto front" "$TMP/show.txt" \
   && ok || bad "show: $(head -5 "$TMP/show.txt")"
-# The profiled figures in the file are the ones tune reported.
+# The profiled figures in the file are the ones tune reported (tune's best
+# is the best profiled point, not necessarily the search's own best).
 jq -e --slurpfile t "$TMP/tune.json" \
-  '.runs[0].points[0].throughput_sps == $t[0].best.throughput_sps' \
+  '[.runs[0].points[].throughput_sps] | index($t[0].best.throughput_sps) != null' \
   "$TMP/show.json" >/dev/null && ok || bad "best point's figures differ from tune --json"
 for k in 0 1 2; do
   "$PIMTUNE" export "$TMP/t.h5" --point $k --format json -o "$TMP/ej$k" 2>"$TMP/err" \
