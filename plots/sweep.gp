@@ -15,6 +15,7 @@ set y2tics
 set xtics rotate by 35 right font ',8' noenhanced
 set bmargin 11
 set xrange [-0.6:*]
-set key top right
+set key above horizontal
+set lmargin 20
 plot data using 1:2:xtic(4) with boxes lc rgb '#1f77b4' title 'throughput', \
      data using 1:3 axes x1y2 with points pt 7 ps 1.5 lc rgb '#2ca02c' title 'energy'
