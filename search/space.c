@@ -194,6 +194,9 @@ int pt_space_eval(const pt_space *s, const pt_mapping *m, pt_space_scratch *w,
     v[PT_OBJ_ENERGY] = w->ana.energy_j;
     v[PT_OBJ_AREA] = (double)w->ana.crossbars;
   } else {
+    pt_error local = {{0}};
+    if (!err)
+      err = &local;  // the stages below may write a message
     pt_program *p = NULL;
     if (pt_schedule(s->c, m, &p, err))
       return -1;
