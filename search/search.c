@@ -241,6 +241,38 @@ static bool after_batch(pt_run *r, int n, bool nothing_to_make) {
   return r->stop;
 }
 
+// Slots 0 .. n-1, each `steps` sequential steps (candidate i x steps + k),
+// in one parallel region; then the merge in order.
+static bool run_slots(pt_run *r, int n, int steps, pt_make_fn make,
+                      pt_take_fn take, void *user) {
+  const pt_space *s = r->s;
+  int64_t failed = 0;
+#pragma omp parallel for num_threads(r->nthreads) schedule(dynamic, 1) \
+    reduction(+ : failed)
+  for (int i = 0; i < n; i++) {
+    pt_space_scratch *w = &r->scratch[omp_get_thread_num()];
+    for (int k = 0; k < steps; k++) {
+      int j = i * steps + k;
+      double *v = &r->val[j * PT_OBJ_COUNT];
+      r->ok[j] = false;
+      if (!make || !make(r, i, r->rng[i], r->cand[j], w, user)) {
+        if (pt_space_eval(s, r->cand[j], w, v, NULL))
+          failed++;
+        else
+          r->ok[j] = true;
+      }
+      if (take)
+        take(r, i, r->ok[j], v, r->cand[j], user);
+    }
+  }
+  // Strategies read ok[] of the whole batch: a slot the budget cut off
+  // was not evaluated.
+  for (int j = n * steps; j < r->ncand; j++)
+    r->ok[j] = false;
+  r->failed += failed;
+  return after_batch(r, n * steps, n == 0 && make);
+}
+
 bool pt_run_batch(pt_run *r, int n, pt_make_fn make, void *user) {
   if (r->stop)
     return true;
@@ -248,25 +280,7 @@ bool pt_run_batch(pt_run *r, int n, pt_make_fn make, void *user) {
     n = (int)(r->o->max_evals - r->evals);
   if (n > r->nslots)
     n = r->nslots;
-  const pt_space *s = r->s;
-  int64_t failed = 0;
-#pragma omp parallel for num_threads(r->nthreads) schedule(dynamic, 1) \
-    reduction(+ : failed)
-  for (int i = 0; i < n; i++) {
-    pt_space_scratch *w = &r->scratch[omp_get_thread_num()];
-    r->ok[i] = false;
-    if (make && make(r, i, r->rng[i], r->cand[i], w, user))
-      continue;
-    if (pt_space_eval(s, r->cand[i], w, &r->val[i * PT_OBJ_COUNT], NULL)) {
-      failed++;
-      continue;
-    }
-    r->ok[i] = true;
-  }
-  for (int i = n; i < r->ncand; i++)
-    r->ok[i] = false;
-  r->failed += failed;
-  return after_batch(r, n, n == 0 && make);
+  return run_slots(r, n, 1, make, NULL, user);
 }
 
 bool pt_run_chains(pt_run *r, int n, int steps, pt_make_fn make,
@@ -284,28 +298,7 @@ bool pt_run_chains(pt_run *r, int n, int steps, pt_make_fn make,
     if (steps == 0)  // fewer evaluations left than chains
       return pt_run_batch(r, (int)left, make, user);
   }
-  const pt_space *s = r->s;
-  int64_t failed = 0;
-  // One chain per iteration: its steps are sequential, chains independent.
-#pragma omp parallel for num_threads(r->nthreads) schedule(dynamic, 1) \
-    reduction(+ : failed)
-  for (int i = 0; i < n; i++) {
-    pt_space_scratch *w = &r->scratch[omp_get_thread_num()];
-    for (int k = 0; k < steps; k++) {
-      int j = i * steps + k;
-      double *v = &r->val[j * PT_OBJ_COUNT];
-      r->ok[j] = false;
-      if (!make(r, i, r->rng[i], r->cand[j], w, user)) {
-        if (pt_space_eval(s, r->cand[j], w, v, NULL))
-          failed++;
-        else
-          r->ok[j] = true;
-      }
-      take(r, i, r->ok[j], v, r->cand[j], user);
-    }
-  }
-  r->failed += failed;
-  return after_batch(r, n * steps, false);
+  return run_slots(r, n, steps, make, take, user);
 }
 
 // ---------------------------------------------------------------------------
