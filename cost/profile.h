@@ -101,7 +101,7 @@ typedef struct {
   int64_t peak_local_bytes;
 } pt_prof_core;
 
-typedef struct {
+typedef struct pt_prof_report {
   pt_mode mode;
   double period_s;        // HT: steady-state time of one period
   double throughput_sps;  // HT: 1 / period; LL: 1 / latency

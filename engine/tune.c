@@ -136,7 +136,7 @@ typedef struct {
 } outcome;
 
 // Schedule and profile o->m. The programs are large (resnet50: ~100 MB),
-// so at most two are alive at once (tune_finish's parallel loop); each is
+// so at most two are alive at once (pt_tune_run's parallel loop); each is
 // written to the results file (as point k, when store is set) before it
 // is freed.
 static void profile_point(const pt_map_ctx *c, outcome *o, pt_h5w *store,
@@ -151,15 +151,7 @@ static void profile_point(const pt_map_ctx *c, outcome *o, pt_h5w *store,
     return;
   }
   o->ok = true;
-  o->prof[PT_OBJ_THROUGHPUT] = r.throughput_sps;
-  o->prof[PT_OBJ_LATENCY] = o->m->mode == PT_MODE_HT ? r.first_latency_s
-                                                     : r.latency_s;
-  o->prof[PT_OBJ_ENERGY] = r.energy_j;
-  o->prof[PT_OBJ_EDP] = r.energy_j * o->prof[PT_OBJ_LATENCY];
-  int64_t xb = 0;
-  for (int l = 0; l < c->nlayers; l++)
-    xb += o->m->repl[l] * pt_map_part(c, l, o->m->unfold[l])->crossbars;
-  o->prof[PT_OBJ_AREA] = (double)xb;
+  pt_space_profiled(c, o->m, &r, o->prof);
   if (store) {
 #pragma omp critical(pt_store)
     if (!store_err->msg[0])
@@ -609,6 +601,8 @@ int pt_tune_run(const char *model, const common_opts *co,
   }
   int nfront_out = nout - nbest;
   if (heuristics) {
+    pt_space_scratch w;
+    pt_space_scratch_init(&space, &w);
     heur = pt_calloc(2 * PT_REPL_COUNT, sizeof *heur);
     for (int mode = 0; mode < 2; mode++) {
       if (!(modes & (mode == PT_MODE_HT ? PT_MODES_HT : PT_MODES_LL)))
@@ -623,12 +617,10 @@ int pt_tune_run(const char *model, const common_opts *co,
         outcome *o = &out[nout++];
         o->label = pt_repl_name(h);
         o->m = m;
-        pt_space_scratch w;
-        pt_space_scratch_init(&space, &w);
         o->has_estimate = !pt_space_eval(&space, m, &w, o->est, NULL);
-        pt_space_scratch_free(&w);
       }
     }
+    pt_space_scratch_free(&w);
   }
   // Profile, two at a time (memory); points equal to an earlier one reuse
   // its figures.

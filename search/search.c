@@ -49,8 +49,9 @@ double pt_run_cost(const pt_run *r, int k, const double *v) {
   return pt_space_cost(r->o->obj[k], v);
 }
 
-bool pt_search_dominates(const double *va, const double *vb, int nobj,
-                         const pt_obj *obj) {
+// Does a dominate b over objectives obj (costs: smaller is better)?
+static bool dominates(const double *va, const double *vb, int nobj,
+                      const pt_obj *obj) {
   bool better = false;
   for (int k = 0; k < nobj; k++) {
     double a = pt_space_cost(obj[k], va), b = pt_space_cost(obj[k], vb);
@@ -117,12 +118,12 @@ static bool front_offer(pt_run *r, const pt_mapping *m, const double *v) {
   int nk = res->front_nobj;
   const pt_obj *ok = res->front_obj;
   for (int i = 0; i < res->nfront; i++)
-    if (pt_search_dominates(res->front[i].v, v, nk, ok) ||
+    if (dominates(res->front[i].v, v, nk, ok) ||
         same_point(res->front[i].v, v, nk, ok))
       return false;
   int n = 0;
   for (int i = 0; i < res->nfront; i++) {
-    if (pt_search_dominates(v, res->front[i].v, nk, ok)) {
+    if (dominates(v, res->front[i].v, nk, ok)) {
       pt_map_free(res->front[i].m);
       continue;
     }

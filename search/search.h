@@ -95,8 +95,4 @@ int pt_search_run(const pt_space *s, const pt_search_opts *o,
                   pt_search_result *r, pt_error *err);
 void pt_search_result_free(pt_search_result *r);
 
-// Does a dominate b over objectives obj (costs: smaller is better)?
-bool pt_search_dominates(const double *va, const double *vb, int nobj,
-                         const pt_obj *obj);
-
 #endif

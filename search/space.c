@@ -176,6 +176,16 @@ static int64_t mapped_xbars(const pt_map_ctx *c, const pt_mapping *m) {
   return t;
 }
 
+void pt_space_profiled(const pt_map_ctx *c, const pt_mapping *m,
+                       const pt_prof_report *r, double v[PT_OBJ_COUNT]) {
+  v[PT_OBJ_THROUGHPUT] = r->throughput_sps;
+  v[PT_OBJ_LATENCY] = m->mode == PT_MODE_HT ? r->first_latency_s
+                                            : r->latency_s;
+  v[PT_OBJ_ENERGY] = r->energy_j;
+  v[PT_OBJ_EDP] = v[PT_OBJ_ENERGY] * v[PT_OBJ_LATENCY];
+  v[PT_OBJ_AREA] = (double)mapped_xbars(c, m);
+}
+
 int pt_space_eval(const pt_space *s, const pt_mapping *m, pt_space_scratch *w,
                   double v[PT_OBJ_COUNT], pt_error *err) {
   if (s->fitness == PT_FIT_ANALYTIC) {
@@ -207,11 +217,7 @@ int pt_space_eval(const pt_space *s, const pt_mapping *m, pt_space_scratch *w,
     pt_prog_free(p);
     if (rc)
       return -1;
-    v[PT_OBJ_THROUGHPUT] = r.throughput_sps;
-    v[PT_OBJ_LATENCY] = m->mode == PT_MODE_HT ? r.first_latency_s
-                                              : r.latency_s;
-    v[PT_OBJ_ENERGY] = r.energy_j;
-    v[PT_OBJ_AREA] = (double)mapped_xbars(s->c, m);
+    pt_space_profiled(s->c, m, &r, v);
     pt_prof_report_free(&r);
   }
   v[PT_OBJ_EDP] = v[PT_OBJ_ENERGY] * v[PT_OBJ_LATENCY];

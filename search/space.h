@@ -89,6 +89,12 @@ int pt_space_heuristic(const pt_space *s, pt_mapping *m, pt_repl how,
 // profiler fitness cannot schedule it.
 int pt_space_eval(const pt_space *s, const pt_mapping *m, pt_space_scratch *w,
                   double v[PT_OBJ_COUNT], pt_error *err);
+// The objectives of m from a profile of its streams (latency: HT first
+// sample, LL one inference; area from the mapping).
+struct pt_prof_report;
+void pt_space_profiled(const pt_map_ctx *c, const pt_mapping *m,
+                       const struct pt_prof_report *r,
+                       double v[PT_OBJ_COUNT]);
 // Smaller is better: -v for maximised objectives.
 double pt_space_cost(pt_obj o, const double v[PT_OBJ_COUNT]);
 
