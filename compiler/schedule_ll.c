@@ -19,8 +19,13 @@
 //    its transfers are sent; every buffer has an address (program.c);
 //  - transfers: each produced pixel is queued for every other core that
 //    needs it (once per core: never sent twice to a core; only the channels
-//    that core reads) and the queue is flushed when it holds `ll_batch`
-//    transfers, or when nothing else can progress;
+//    that core reads); the transfers queued during a round are emitted
+//    together at its end, so a round is bulk-synchronous: each core runs
+//    its windows and vector pixels, then its sends and receives, and the
+//    pixels received are read from the next round on. Flushing mid-round
+//    made a sender's next window wait behind the other senders of a shared
+//    receiver (transfers are synchronous), which chained the replicas of a
+//    layer;
 //  - flow control: a producer waits while more of its pixels are alive
 //    than its readers' windows need (a stall lets the producer furthest
 //    behind go on).
@@ -332,8 +337,6 @@ static void produced(ll *s, int t, int64_t pix, int core, uint32_t buf) {
   own->uses += sends;
   if (own->uses == 0) // nobody reads it here or elsewhere
     release(s, t, pix, own);
-  if (s->nq >= h->m->ll_batch)
-    flush(s);
 }
 
 // ---------------------------------------------------------------------------
@@ -1056,16 +1059,13 @@ int pt_sched_ll(const pt_map_ctx *c, const pt_mapping *m, pt_program **out,
   while (left > 0 && !rc) {
     int64_t moved = 0;
     rc = run_round(&s, wt, vt, layer_of, cores, &left, &moved);
-    if (rc || moved)
-      continue;
-    if (s.nq > 0) {
-      flush(&s);
-      continue;
-    }
     // A stall: every ready producer is over its limit (readers wait for
     // a slower branch). Let the producer that is furthest behind exceed
-    // its limit, one tensor at a time, until something moves.
-    rc = break_stall(&s, wt, vt, layer_of, cores, &left);
+    // its limit, one tensor at a time, until something moves. (Nothing
+    // moved with transfers queued is no stall: they go below.)
+    if (!rc && !moved && s.nq == 0)
+      rc = break_stall(&s, wt, vt, layer_of, cores, &left);
+    flush(&s); // the round's transfers: read from the next round on
   }
   flush(&s);
   // The memory manager's books must balance: every pixel read by all its

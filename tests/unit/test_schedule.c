@@ -1,7 +1,7 @@
 // Unit tests of the schedulers on hand-made graphs: the HT and LL streams
 // pass the checker, the LL memory manager sends each pixel to a core once
-// and holds only a few rows, batching does not change what moves, a too
-// small local memory is reported, and HT grouping follows the period.
+// and holds only a few rows, LL rounds send their pixels at their end, a
+// too small local memory is reported, and HT grouping follows the period.
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -70,12 +70,10 @@ typedef struct {
   pt_program *p;
 } fixture;
 
-static int build(fixture *f, pt_mode mode, pt_repl repl, int batch,
-                 pt_error *err) {
+static int build(fixture *f, pt_mode mode, pt_repl repl, pt_error *err) {
   if (pt_map_ctx_init(&f->c, f->g, &f->a, err))
     return -1;
   f->m = pt_map_new(&f->c);
-  f->m->ll_batch = batch;
   if (pt_map_heuristic(f->m, &f->c, PT_UNF_IM2COL, repl, mode, err))
     return -1;
   return pt_schedule(&f->c, f->m, &f->p, err);
@@ -106,7 +104,7 @@ static void test_ht_chain(void **state) {
   (void)state;
   fixture f = {.g = chain(2, 8, 16, 16), .a = small_chip(2)};
   pt_error err;
-  if (build(&f, PT_MODE_HT, PT_REPL_NONE, 16, &err))
+  if (build(&f, PT_MODE_HT, PT_REPL_NONE, &err))
     fail_msg("%s", err.msg);
   checked(&f);
   // One AG (72 rows x 8 cols) per layer, one window per output pixel.
@@ -125,7 +123,7 @@ static void test_ll_each_pixel_once(void **state) {
   (void)state;
   fixture f = {.g = chain(2, 8, 16, 16), .a = small_chip(2)};
   pt_error err;
-  if (build(&f, PT_MODE_LL, PT_REPL_NONE, 16, &err))
+  if (build(&f, PT_MODE_LL, PT_REPL_NONE, &err))
     fail_msg("%s", err.msg);
   checked(&f);
   assert_int_equal(f.m->ag_core[0], 0);
@@ -141,31 +139,47 @@ static void test_ll_each_pixel_once(void **state) {
   done(&f);
 }
 
-// The transfer batch changes when transfers go, not what goes.
-static void test_ll_batching(void **state) {
+// LL rounds are bulk-synchronous: the pixels a round makes are sent at its
+// end, before their producer's next window. conv0, conv1, conv2 on cores
+// 0, 1, 2, one window (one mvm, one pixel) per round at most: on the
+// producers of y0 and y1 mvm and send alternate, each pixel sent once.
+static void test_ll_round_sends(void **state) {
   (void)state;
-  int64_t sends[2];
-  int batch[2] = {1, 200};
-  for (int i = 0; i < 2; i++) {
-    fixture f = {.g = chain(3, 8, 12, 12), .a = small_chip(3)};
-    pt_error err;
-    if (build(&f, PT_MODE_LL, PT_REPL_NONE, batch[i], &err))
-      fail_msg("%s", err.msg);
-    checked(&f);
-    sends[i] = 0;
-    for (int c = 0; c < 3; c++)
-      sends[i] += count(f.p, c, PT_I_SEND, -1);
-    done(&f);
+  fixture f = {.g = chain(3, 8, 12, 12), .a = small_chip(3)};
+  pt_error err;
+  if (build(&f, PT_MODE_LL, PT_REPL_NONE, &err))
+    fail_msg("%s", err.msg);
+  checked(&f);
+  for (int c = 0; c < 3; c++)
+    assert_int_equal(f.m->ag_core[c], c);
+  for (int c = 0; c < 2; c++) {
+    const pt_stream *st = &f.p->core[c];
+    int64_t mvm = 0, sends = 0; // sends since the last mvm
+    for (int64_t k = 0; k < st->n; k++) {
+      const pt_inst *i = &st->v[k];
+      if (i->op == PT_I_MVM) {
+        if (mvm)
+          assert_int_equal(sends, 1);
+        mvm++, sends = 0;
+      } else if (i->op == PT_I_SEND) {
+        assert_int_equal(i->arg, c + 1);
+        assert_true(mvm > 0);
+        sends++;
+      }
+    }
+    assert_int_equal(mvm, 144);
+    assert_int_equal(sends, 1);
+    assert_int_equal(count(f.p, c, PT_I_SEND, -1), 144);
   }
-  assert_int_equal(sends[0], sends[1]);
-  assert_int_equal(sends[0], 2 * 144);
+  assert_int_equal(count(f.p, 2, PT_I_SEND, -1), 0);
+  done(&f);
 }
 
 static void test_ll_replicated(void **state) {
   (void)state;
   fixture f = {.g = chain(3, 8, 12, 12), .a = small_chip(8)};
   pt_error err;
-  if (build(&f, PT_MODE_LL, PT_REPL_BALANCE, 4, &err))
+  if (build(&f, PT_MODE_LL, PT_REPL_BALANCE, &err))
     fail_msg("%s", err.msg);
   checked(&f);
   assert_true(f.m->repl[0] > 1);
@@ -177,7 +191,7 @@ static void test_local_memory_too_small(void **state) {
   fixture f = {.g = chain(2, 8, 16, 16), .a = small_chip(2)};
   f.a.local.size_bytes = 512;
   pt_error err;
-  assert_int_not_equal(build(&f, PT_MODE_LL, PT_REPL_NONE, 16, &err), 0);
+  assert_int_not_equal(build(&f, PT_MODE_LL, PT_REPL_NONE, &err), 0);
   assert_non_null(strstr(err.msg, "local memory: core 1 needs"));
   assert_non_null(strstr(err.msg, "it has 512"));
   done(&f);
@@ -226,7 +240,7 @@ static void test_ll_refuses_fc_on_rank3(void **state) {
   g->outputs[g->noutputs++] = y;
   fixture f = {.g = g, .a = small_chip(2)};
   pt_error err;
-  if (build(&f, PT_MODE_HT, PT_REPL_NONE, 16, &err))
+  if (build(&f, PT_MODE_HT, PT_REPL_NONE, &err))
     fail_msg("%s", err.msg);
   checked(&f);
   assert_int_equal(count(f.p, 0, PT_I_MVM, -1), 4); // one per vector
@@ -242,7 +256,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_ht_chain),
       cmocka_unit_test(test_ll_each_pixel_once),
-      cmocka_unit_test(test_ll_batching),
+      cmocka_unit_test(test_ll_round_sends),
       cmocka_unit_test(test_ll_replicated),
       cmocka_unit_test(test_local_memory_too_small),
       cmocka_unit_test(test_ht_grouping),
