@@ -87,7 +87,6 @@ pt_mapping *pt_map_new(const pt_map_ctx *c) {
   m->unfold = pt_calloc(c->nlayers, sizeof *m->unfold);
   m->ag_start = pt_calloc(c->nlayers + 1, sizeof *m->ag_start);
   m->ag_core = pt_calloc(c->max_ags, sizeof *m->ag_core);
-  m->ll_batch = 16;
   m->ht_grouping = true;
   for (int l = 0; l < c->nlayers; l++)
     m->repl[l] = 1;
@@ -107,7 +106,6 @@ void pt_map_free(pt_mapping *m) {
 void pt_map_copy(pt_mapping *d, const pt_mapping *s, const pt_map_ctx *c) {
   d->mode = s->mode;
   d->ht_grouping = s->ht_grouping;
-  d->ll_batch = s->ll_batch;
   d->nlayers = s->nlayers;
   d->total_ags = s->total_ags;
   memcpy(d->repl, s->repl, c->nlayers * sizeof *d->repl);
@@ -181,9 +179,6 @@ int pt_map_check(const pt_mapping *m, const pt_map_ctx *c, pt_error *err) {
   }
   if (m->ag_start[c->nlayers] != k || k != m->total_ags || k > c->max_ags)
     return pt_errorf(err, "mapping: AG index out of date");
-  if (m->ll_batch < 1)
-    return pt_errorf(err, "mapping: LL transfer batch %d, expected >= 1",
-                     m->ll_batch);
   int *used = pt_calloc(c->ncores, sizeof *used);
   int rc = 0;
   for (int l = 0; l < c->nlayers && !rc; l++) {

@@ -46,7 +46,6 @@ typedef struct {
 typedef struct {
   pt_mode mode;
   bool ht_grouping;             // HT: group layers to cut first latency
-  int ll_batch;                 // LL: flush transfers at this many pixels
   int nlayers;
   int16_t *repl;                // [nlayers] replication factor >= 1
   uint8_t *unfold;              // [nlayers] pt_unfold

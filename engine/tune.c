@@ -224,8 +224,6 @@ static cJSON *outcome_json(const pt_map_ctx *c, const outcome *o) {
   }
   if (o->m->mode == PT_MODE_HT)
     cJSON_AddBoolToObject(x, "grouping", o->m->ht_grouping);
-  else
-    cJSON_AddNumberToObject(x, "ll_batch", o->m->ll_batch);
   return x;
 }
 
@@ -478,7 +476,7 @@ int pt_cmd_tune(int argc, char **argv) {
 static bool same_mapping(const pt_map_ctx *c, const pt_mapping *a,
                          const pt_mapping *b) {
   if (a->mode != b->mode || a->ht_grouping != b->ht_grouping ||
-      a->ll_batch != b->ll_batch || a->total_ags != b->total_ags)
+      a->total_ags != b->total_ags)
     return false;
   return !memcmp(a->repl, b->repl, c->nlayers * sizeof *a->repl) &&
          !memcmp(a->unfold, b->unfold, c->nlayers * sizeof *a->unfold) &&

@@ -204,15 +204,14 @@ static int objs_attrs(hid_t d, const pt_h5_objs *o) {
          h5u_attr_strings(d, "directions", o->k, dir);
 }
 
-// Decision vectors of n mappings under group g: mode, ht_grouping,
-// ll_batch [n]; replication, unfold [n x layers]; ag_start [n + 1] into
-// ag_core (all points' AG cores one after the other).
+// Decision vectors of n mappings under group g: mode, ht_grouping [n];
+// replication, unfold [n x layers]; ag_start [n + 1] into ag_core (all
+// points' AG cores one after the other).
 static int write_mappings(hid_t g, int n, const pt_mapping *const *m,
                           const pt_map_ctx *c) {
   int L = c->nlayers;
   int32_t *mode = pt_calloc(n + 1, sizeof *mode);
   int32_t *grouping = pt_calloc(n + 1, sizeof *grouping);
-  int32_t *batch = pt_calloc(n + 1, sizeof *batch);
   int16_t *repl = pt_calloc((size_t)n * L + 1, sizeof *repl);
   uint8_t *unf = pt_calloc((size_t)n * L + 1, sizeof *unf);
   int64_t *start = pt_calloc(n + 1, sizeof *start);
@@ -222,7 +221,6 @@ static int write_mappings(hid_t g, int n, const pt_mapping *const *m,
   for (int i = 0; i < n; i++) {
     mode[i] = m[i]->mode;
     grouping[i] = m[i]->ht_grouping;
-    batch[i] = m[i]->ll_batch;
     memcpy(repl + (size_t)i * L, m[i]->repl, L * sizeof *repl);
     memcpy(unf + (size_t)i * L, m[i]->unfold, L * sizeof *unf);
     memcpy(core + start[i], m[i]->ag_core, m[i]->total_ags * sizeof *core);
@@ -232,7 +230,6 @@ static int write_mappings(hid_t g, int n, const pt_mapping *const *m,
   hsize_t d2[2] = {n, L};
   int rc = h5u_write(g, "mode", mt, 1, d2, mode) ||
            h5u_write(g, "ht_grouping", H5T_NATIVE_INT32, 1, d2, grouping) ||
-           h5u_write(g, "ll_batch", H5T_NATIVE_INT32, 1, d2, batch) ||
            h5u_write(g, "replication", H5T_NATIVE_INT16, 2, d2, repl) ||
            h5u_write(g, "unfold", ut, 2, d2, unf) ||
            h5u_write(g, "ag_start", H5T_NATIVE_INT64, 1,
@@ -241,7 +238,7 @@ static int write_mappings(hid_t g, int n, const pt_mapping *const *m,
                      (hsize_t[]){start[n]}, core);
   H5Tclose(ut);
   H5Tclose(mt);
-  free(mode), free(grouping), free(batch), free(repl), free(unf);
+  free(mode), free(grouping), free(repl), free(unf);
   free(start), free(core);
   return rc;
 }

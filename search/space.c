@@ -355,7 +355,7 @@ static int settle(const pt_space *s, pt_mapping *m, int changed, int trades,
 
 enum {
   MV_BOTTLENECK, MV_REPL, MV_UNFOLD, MV_COPY, MV_AG, MV_SWAP, MV_MODE,
-  MV_GROUPING, MV_BATCH, MV_COUNT
+  MV_GROUPING, MV_COUNT
 };
 
 static int pick_move(const pt_space *s, const pt_mapping *m, pt_rng *rng) {
@@ -364,9 +364,6 @@ static int pick_move(const pt_space *s, const pt_mapping *m, pt_rng *rng) {
       [MV_COPY] = 1.5, [MV_AG] = 1, [MV_SWAP] = 1,
       [MV_MODE] = s->modes == PT_MODES_BOTH ? 0.5 : 0,
       [MV_GROUPING] = m->mode == PT_MODE_HT ? 0.3 : 0,
-      // The analytic model does not see the batch; only the profile does.
-      [MV_BATCH] = s->fitness == PT_FIT_PROFILE && m->mode == PT_MODE_LL ? 0.5
-                                                                        : 0,
   };
   double tot = 0;
   for (int i = 0; i < MV_COUNT; i++)
@@ -515,13 +512,6 @@ static int try_move(const pt_space *s, pt_mapping *m, int mv, pt_rng *rng,
   case MV_GROUPING:
     m->ht_grouping = !m->ht_grouping;
     return 0;
-  case MV_BATCH: {
-    int b = pt_rng_uniform(rng) < 0.5 ? m->ll_batch * 2 : m->ll_batch / 2;
-    if (b < 1 || b > 1024)
-      return -1;
-    m->ll_batch = b;
-    return 0;
-  }
   }
   return -1;
 }
@@ -551,7 +541,6 @@ int pt_space_crossover(const pt_space *s, const pt_mapping *a,
   if (pt_rng_uniform(rng) < 0.5) {
     child->mode = b->mode;
     child->ht_grouping = b->ht_grouping;
-    child->ll_batch = b->ll_batch;
   }
   pt_map_copy(w->tmp, a, c);
   if (!pt_space_relayout(s, child, a, w) ||
@@ -573,7 +562,6 @@ int pt_space_random(const pt_space *s, pt_mapping *m, pt_rng *rng,
     modes[nm++] = PT_MODE_LL;
   m->mode = modes[pt_rng_int(rng, nm)];
   m->ht_grouping = true;
-  m->ll_batch = 16;
   for (int l = 0; l < c->nlayers; l++) {
     m->unfold[l] = fmt_ok(c, l, s->unfold) ? (uint8_t)s->unfold : PT_UNF_IM2COL;
     if (s->vary_unfold && pt_rng_uniform(rng) < 0.3) {

@@ -2,9 +2,9 @@
 //
 // A point of the space is a pt_mapping (compiler/mapping.h): per weight
 // layer a replication factor and an unfolding format, the core of every
-// AG, the pipeline mode, HT grouping and the LL transfer batch. Every move
-// here keeps the mapping valid (pt_map_check passes) or reports that it
-// could not, so no evaluation is spent on an impossible chip.
+// AG, the pipeline mode and HT grouping. Every move here keeps the mapping
+// valid (pt_map_check passes) or reports that it could not, so no
+// evaluation is spent on an impossible chip.
 //
 // Objectives are measured in natural units (samples/s, s, J, J*s,
 // crossbars); pt_space_cost turns them into one "smaller is better" number
@@ -101,8 +101,8 @@ double pt_space_cost(pt_obj o, const double v[PT_OBJ_COUNT]);
 // One random move applied to m (in place): replication of a layer up or
 // down (more often the layer that limits the period), its unfolding
 // format, one AG or one copy moved to another core, two AGs swapped, the
-// mode, HT grouping, the LL batch. Returns 0 when m changed and is valid;
-// -1 when no valid move was found in a few tries (m is unchanged).
+// mode or HT grouping. Returns 0 when m changed and is valid; -1 when no
+// valid move was found in a few tries (m is unchanged).
 int pt_space_mutate(const pt_space *s, pt_mapping *m, pt_rng *rng,
                     pt_space_scratch *w);
 // A child of a and b: per layer factor and format from either parent,

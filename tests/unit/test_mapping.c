@@ -277,12 +277,10 @@ static void test_copy_is_independent(void **state) {
   pt_error err = {{0}};
   assert_int_equal(pt_map_heuristic(f.m, &f.c, PT_UNF_IM2COL, PT_REPL_BALANCE,
                                     PT_MODE_LL, &err), 0);
-  f.m->ll_batch = 7;
   f.m->ht_grouping = false;
   pt_mapping *d = pt_map_new(&f.c);
   pt_map_copy(d, f.m, &f.c);
   assert_int_equal(d->mode, PT_MODE_LL);
-  assert_int_equal(d->ll_batch, 7);
   assert_false(d->ht_grouping);
   assert_int_equal(d->nlayers, 3);
   assert_int_equal(d->total_ags, f.m->total_ags);
@@ -364,10 +362,6 @@ static void test_check_rejects(void **state) {
   f.m->total_ags--;
   assert_int_not_equal(pt_map_check(f.m, &f.c, &err), 0);
   assert_string_equal(err.msg, "mapping: AG index out of date");
-  pt_map_copy(f.m, good, &f.c);
-  f.m->ll_batch = 0;
-  assert_int_not_equal(pt_map_check(f.m, &f.c, &err), 0);
-  assert_non_null(strstr(err.msg, "LL transfer batch 0"));
   pt_map_free(good);
   fixture_free(&f);
 }
