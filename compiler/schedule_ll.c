@@ -1059,13 +1059,13 @@ int pt_sched_ll(const pt_map_ctx *c, const pt_mapping *m, pt_program **out,
   while (left > 0 && !rc) {
     int64_t moved = 0;
     rc = run_round(&s, wt, vt, layer_of, cores, &left, &moved);
-    // A stall: every ready producer is over its limit (readers wait for
-    // a slower branch). Let the producer that is furthest behind exceed
-    // its limit, one tensor at a time, until something moves. (Nothing
-    // moved with transfers queued is no stall: they go below.)
-    if (!rc && !moved && s.nq == 0)
-      rc = break_stall(&s, wt, vt, layer_of, cores, &left);
     flush(&s); // the round's transfers: read from the next round on
+    // A round that issued nothing is a stall: every ready producer is over
+    // its limit (readers wait for a slower branch). Let the producer that
+    // is furthest behind exceed its limit, one tensor at a time, until
+    // something moves; its transfers go with the next round's.
+    if (!rc && !moved)
+      rc = break_stall(&s, wt, vt, layer_of, cores, &left);
   }
   flush(&s);
   // The memory manager's books must balance: every pixel read by all its
