@@ -53,17 +53,30 @@
 //      order profiled at 106 ms, 36 ms with the same cores sorted). Their
 //      open accumulators (the outputs of min(L, dmax) windows, twice with
 //      a neighbour) count in local memory;
-//  LL  per weight layer D = ceil(steps / r) x its slowest replica's window
-//      time; along the graph f_x = max_p f_p + D_x: the layers do NOT
-//      overlap. schedule_ll.c issues one window per replica per round in
-//      graph order and every transfer is a synchronous rendezvous placed
-//      in both streams at the point the pixel is produced, so a producer's
-//      next window waits for its consumer's current one (measured on
-//      ResNet-18's balance mapping: the profiled latency does not move
-//      with NoC or memory latencies, falls 4x when mvm is made free and 2x
-//      with asynchronous sends; docs/cost-model.md). PIMCOMP's overlapping
-//      recursion (pt_ana_ll_finish) was 2 - 8x too optimistic. The latency
-//      is the larger of this chain, the busiest core and the port.
+//  LL  two estimates of schedule_ll.c's bulk-synchronous rounds (every
+//      replica issues at most one window per round, every vector node up
+//      to one pixel per core, then the round's transfers; a pixel is read
+//      from the next round on), combined as their geometric mean:
+//      - rounds: a node is active over rounds [S, F) (it starts a round
+//        after its providers made the fraction of their output its first
+//        window needs; it ends after ceil(steps / r) rounds, or a round
+//        and its tail after its last provider); while active a weight
+//        layer loads each of its cores with one window per replica per
+//        round, a vector node spreads its pixels over all cores; the sum
+//        over the rounds of the busiest core's load. It leaves out the
+//        waits inside a round (partial sums passed from replica to
+//        replica through shared cores) and counts rate-limited layers at
+//        full rate;
+//      - serial: per weight layer D = ceil(steps / r) x its slowest
+//        replica's window time (plus the partial-sum chain of scatter
+//        formats through the replicas), along the graph f_x = max_p f_p +
+//        D_x, the layers not overlapping. It counts the waits and not the
+//        overlap.
+//      Over 200 random mappings each (docs/cost-model.md) the rounds rank
+//      the profiled latencies at 0.81 (ResNet-18) / 0.72 (GoogLeNet), the
+//      serial chain at 0.83 / 0.82, their geometric mean at 0.92 / 0.86:
+//      a measured blend, not a derived bound. The latency is the larger of
+//      it, the busiest core and the port.
 //  Energy = mvm energies (independent of the mapping) + memory, NoC and
 //      vector energies from the counts + static power x time.
 #include "analytic.h"
@@ -160,6 +173,8 @@ struct pt_ana_ctx {
   double *send_ns;              // [nn] one side of sending one output pixel
   double *send_bytes, *send_flits;  // [nn] its payload
   double avg_hops;              // mean hops between two cores
+  double *ll_npix;              // [nn] LL: pixels a vector node issues
+  int nent;                     // LL: most (core, work) entries per mapping
   uint8_t *mem_hops;            // [ncores] to the chip's global memory
   // Static power.
   double core_static_mw, global_static_mw;
@@ -876,9 +891,26 @@ pt_ana_ctx *pt_ana_new(const pt_map_ctx *c, pt_error *err) {
     x->send_bytes[i] = (double)(chw[0] * x->eb);
     x->send_flits[i] = (double)pt_opcost_flits(a, chw[0] * x->eb);
   }
+  x->ll_npix = pt_calloc(nn, sizeof *x->ll_npix);
+  for (int i = 0; i < g->nn; i++) {
+    const pt_node *n = &g->n[i];
+    if (x->layer_of[i] >= 0 || n->nout < 1 || n->out[0] < 0 ||
+        n->op == PT_OP_RESHAPE || n->op == PT_OP_IDENTITY ||
+        n->op == PT_OP_CONCAT || n->op == PT_OP_SLICE)
+      continue;
+    int64_t out[3], in[3] = {1, 1, 1};
+    chw_of(g, n->out[0], out);
+    if (n->nin > 0 && n->in[0] >= 0)
+      chw_of(g, n->in[0], in);
+    x->ll_npix[i] = (double)(out[1] * out[2] == 1 ? in[1] * in[2]
+                                                   : out[1] * out[2]);
+  }
+  // An entry per AG and per replica; an AG holds at least one crossbar.
+  x->nent = 2 * nc * (c->xbars_per_core > 0 ? c->xbars_per_core : 1) + 1;
   x->core_static_mw = pt_opcost_core_static_mw(a);
   x->global_static_mw = a->global.static_power_mw;
-  x->nwork = 3 * nl + 3 * g->nn + 5 * nc + 2 * c->max_ags + 1;
+  x->nwork = 3 * nl + 3 * g->nn + 5 * nc + 2 * c->max_ags + 1 +
+             (nl + 1) + 2 * x->nent + 4 * g->nn + 2 * nc;
   (void)err;
   return x;
 }
@@ -894,7 +926,7 @@ void pt_ana_free(pt_ana_ctx *x) {
   free(x->vh_off), free(x->vh_pre);
   free(x->edge0), free(x->edge), free(x->wfrac), free(x->tailfrac);
   free(x->ncons), free(x->cons), free(x->cons_uses);
-  free(x->cons_pix);
+  free(x->cons_pix), free(x->ll_npix);
   free(x);
 }
 
@@ -1044,6 +1076,127 @@ static double ht_period(double chain, double port, double csum) {
   return (s + sqrt(d > 0 ? d : 0)) / 2;
 }
 
+// LL, the rounds estimate (header): events at each node's first and last
+// round, swept in order with the per-core load of the active nodes; a round
+// costs its busiest core's load.
+typedef struct {
+  double t;
+  int node, on;
+} ll_event;
+
+// Add work w on core c to the layer's (core, work) entries, which start at
+// e0: merged into the last one when it is on the same core (AGs of a
+// replica on one core are consecutive). Returns the new count.
+static int ll_entry(const pt_ana_ctx *x, double *ent, int ne, int e0, int c,
+                    double w) {
+  if (ne > e0 && (int)ent[2 * (ne - 1)] == c) {
+    ent[2 * (ne - 1) + 1] += w;
+    return ne;
+  }
+  if (ne < x->nent)
+    ent[2 * ne] = c, ent[2 * ne + 1] = w, ne++;
+  return ne;
+}
+
+static bool ev_before(const ll_event *p, const ll_event *q) {
+  if (p->t != q->t)
+    return p->t < q->t;
+  if (p->on != q->on) // ends first
+    return p->on < q->on;
+  return p->node < q->node;
+}
+
+static double ll_rounds(const pt_ana_ctx *x, const pt_mapping *m, double *S,
+                        double *F, const double *send, const double *e0,
+                        const double *e1, const double *ent, double *evw,
+                        double *load) {
+  const pt_graph *g = x->c->g;
+  const int nc = x->ncores;
+  ll_event *ev = (ll_event *)evw;
+  int nev = 0;
+  for (int i = 0; i < g->nn; i++) {
+    const int l = x->layer_of[i];
+    double n = 0;
+    if (l >= 0) {
+      const ana_lf *f = &x->lf[l * PT_UNF_COUNT + m->unfold[l]];
+      n = (double)pt_ceil_div(f->steps, m->repl[l]);
+    } else {
+      n = ceil(x->ll_npix[i] / nc);
+    }
+    double s = 0, fmax = 0;
+    bool any = false;
+    for (int e = x->edge0[i]; e < x->edge0[i + 1]; e++) {
+      int p = x->edge[e].from;
+      double st = S[p] + x->wfrac[i] * (F[p] - S[p]);
+      if (!any || st > s)
+        s = st;
+      if (!any || F[p] > fmax)
+        fmax = F[p];
+      any = true;
+    }
+    if (n <= 0) { // a view: no work, no round of its own
+      S[i] = s, F[i] = fmax;
+      continue;
+    }
+    if (any)
+      s += 1, fmax += 1;
+    S[i] = s;
+    F[i] = s + n > fmax + x->tailfrac[i] * n ? s + n : fmax + x->tailfrac[i] * n;
+    ev[nev++] = (ll_event){S[i], i, 1};
+    ev[nev++] = (ll_event){F[i], i, 0};
+  }
+  // Insertion sort: the events come nearly in order (graph order).
+  for (int k = 1; k < nev; k++) {
+    ll_event e = ev[k];
+    int j = k;
+    for (; j > 0 && ev_before(&e, &ev[j - 1]); j--)
+      ev[j] = ev[j - 1];
+    ev[j] = e;
+  }
+
+  for (int c = 0; c < nc; c++)
+    load[c] = 0;
+  double uni = 0, top = 0, total = 0, at = nev ? ev[0].t : 0;
+  int topc = -1; // the busiest core, -1 when it must be looked for again
+  for (int k = 0; k < nev; k++) {
+    const ll_event *e = &ev[k];
+    if (e->t > at) {
+      if (topc < 0) {
+        top = 0, topc = 0;
+        for (int c = 0; c < nc; c++)
+          if (load[c] > top)
+            top = load[c], topc = c;
+      }
+      total += (e->t - at) * (top + uni);
+      at = e->t;
+    }
+    const int i = e->node, l = x->layer_of[i];
+    // A weight layer runs at one window per replica per round while
+    // active; a vector node spreads its pixels over its rounds.
+    double nr = F[i] - S[i];
+    if (l >= 0)
+      nr = (double)pt_ceil_div(x->lf[l * PT_UNF_COUNT + m->unfold[l]].steps,
+                               m->repl[l]);
+    const double sg = e->on ? 1 : -1, inv = sg / nr;
+    if (l < 0) {
+      uni += inv * (x->ll_vec_ns[i] + send[i]) / nc;
+      continue;
+    }
+    const ana_lf *f = &x->lf[l * PT_UNF_COUNT + m->unfold[l]];
+    const int R = m->repl[l], nag = (int)f->ags;
+    for (int j = (int)e0[l]; j < (int)e1[l] + R; j++) {
+      int c = j < (int)e1[l] ? (int)ent[2 * j]
+                             : m->ag_core[m->ag_start[l] + (j - (int)e1[l]) * nag];
+      load[c] += inv * (j < (int)e1[l] ? ent[2 * j + 1] : send[i] / R);
+      if (!e->on && c == topc)
+        topc = -1;
+      else if (e->on && topc >= 0 && load[c] > top)
+        top = load[c], topc = c;
+    }
+  }
+  return total;
+}
+
 int pt_ana_eval(const pt_ana_ctx *x, const pt_mapping *m, pt_ana_result *r) {
   const pt_arch *a = x->a;
   const int nc = x->ncores, nl = x->nl, eb = x->eb;
@@ -1053,6 +1206,10 @@ int pt_ana_eval(const pt_ana_ctx *x, const pt_mapping *m, pt_ana_result *r) {
   double *S = homes + nl, *F = S + x->nn, *G = F + x->nn, *tl = G + x->nn;
   double *lw = tl + nc, *lm = lw + nc, *kmn = lm + nc, *kmx = kmn + nc;
   double *rs = kmx + nc;
+  // LL rounds: per layer its (core, work) entries, per node its rounds.
+  double *ea0 = rs + 2 * x->c->max_ags + 1, *ent = ea0 + x->nl + 1;
+  double *ev = ent + 2 * x->nent, *load = ev + 4 * x->nn;
+  int ne = 0;
   if (ht)
     memcpy(core, x->vec_core_ns, nc * sizeof *core);
   else
@@ -1086,6 +1243,7 @@ int pt_ana_eval(const pt_ana_ctx *x, const pt_mapping *m, pt_ana_result *r) {
     int nruns0 = 0;
     const double ready = ht ? group_ready(x, i, -1, F, G) : 0;
     const int16_t *lcr = &m->ag_core[m->ag_start[l]];
+    ea0[l] = ne;
     for (int j = 0; j < R * nag; j++)
       lw[lcr[j]] = 0, lm[lcr[j]] = 0, kmn[lcr[j]] = -1;
     // Scatter formats: partial sums for outputs a later window completes.
@@ -1175,6 +1333,8 @@ int pt_ana_eval(const pt_ana_ctx *x, const pt_mapping *m, pt_ana_result *r) {
           flit_hops += W * g->dl_flits * (h + 1);
         }
         core[c] += W * t;
+        if (!ht)
+          ne = ll_entry(x, ent, ne, (int)ea0[l], c, W * t);
         run += t;
         prev = c;
         lw[c] += W * t;
@@ -1186,6 +1346,8 @@ int pt_ana_eval(const pt_ana_ctx *x, const pt_mapping *m, pt_ana_result *r) {
       double fin = ht ? f->fin_ht_ns + f->out_per_win * x->mem_msg_ns[home]
                       : f->fin_ll_ns;
       core[home] += W * (own + fin) + first;
+      if (!ht)
+        ne = ll_entry(x, ent, ne, (int)ea0[l], home, W * (own + fin) + first);
       if (repmax + own + fin > tw)
         tw = repmax + own + fin;
       lw[home] += W * (own + fin) + first;
@@ -1254,8 +1416,8 @@ int pt_ana_eval(const pt_ana_ctx *x, const pt_mapping *m, pt_ana_result *r) {
     if (!ht && xf * chain_w > tw)
       tw = xf * chain_w;
     D[l] = (double)pt_ceil_div(f->steps, R) * tw;
+    homes[l] = ne; // LL: the end of the layer's entries
     runs0[l] = nruns0;
-    homes[l] = R;
   }
   dyn += gacc * a->global.read_energy_pj;
   double static_mw;
@@ -1309,35 +1471,38 @@ int pt_ana_eval(const pt_ana_ctx *x, const pt_mapping *m, pt_ana_result *r) {
       noc += dests * x->send_bytes[i];
       flit_hops += dests * x->send_flits[i] * (x->avg_hops + 1);
       int l = x->layer_of[i];
-      double d;
+      G[i] = total;
       if (l >= 0) {
         const ana_lf *f = &x->lf[l * PT_UNF_COUNT + m->unfold[l]];
         int R = m->repl[l], nag = (int)f->ags;
         for (int k = 0; k < R; k++)
           core[m->ag_core[m->ag_start[l] + k * nag]] += total / R;
-        D[l] += total / R;
-        d = D[l];
       } else {
-        d = (x->ll_vec_ns[i] + total) / nc;
-        spread += d;
+        spread += (x->ll_vec_ns[i] + total) / nc;
         dyn += x->ll_vec_pj[i];
       }
-      // Synchronous transfers serialise a layer's windows with its
-      // providers' (see the header): a node starts its work when its
-      // latest provider's is done.
+    }
+    for (int c = 0; c < nc; c++)
+      core[c] += spread;
+    // The layer chain: every node after its latest provider, no overlap.
+    double serial = 0;
+    for (int i = 0; i < x->nn; i++) {
+      const int l = x->layer_of[i];
+      double d = l >= 0 ? D[l] + G[i] / m->repl[l]
+                        : (x->ll_vec_ns[i] + G[i]) / nc;
       double fmax = 0;
       for (int e = x->edge0[i]; e < x->edge0[i + 1]; e++)
         if (F[x->edge[e].from] > fmax)
           fmax = F[x->edge[e].from];
       F[i] = fmax + d;
+      if (F[i] > serial)
+        serial = F[i];
     }
-    for (int c = 0; c < nc; c++)
-      core[c] += spread;
-    double chain = 0, cmax = 0;
+    double rounds = ll_rounds(x, m, S, F, G, ea0, homes, ent, ev, load);
+    double chain = sqrt(serial * rounds);
+    r->ll_rounds_s = rounds * 1e-9, r->ll_serial_s = serial * 1e-9;
+    double cmax = 0;
     int powered = 0;
-    for (int i = 0; i < x->nn; i++)
-      if (F[i] > chain)
-        chain = F[i];
     for (int c = 0; c < nc; c++) {
       powered += core[c] > 0;
       if (core[c] > cmax)

@@ -29,9 +29,12 @@ typedef struct {
   // chips' ports together), s.
   double core_bound_s, port_bound_s;
   // HT: the makespan of the per-core timeline without waiting at the port
-  // (the period composes it with port_bound_s); LL: the layer chain's
-  // finish (layers in series along the graph's longest path), s.
+  // (the period composes it with port_bound_s); LL: the geometric mean of
+  // the two estimates below, s.
   double chain_s;
+  // LL: the sum over schedule_ll.c's rounds of the busiest core's load,
+  // and the layers in series along the graph's longest path, s.
+  double ll_rounds_s, ll_serial_s;
   int64_t crossbars;      // logical crossbars mapped
   int powered_cores;
   int64_t peak_local_bytes;  // estimate, the largest over cores
@@ -57,8 +60,8 @@ void pt_ana_result_free(pt_ana_result *r);
 int pt_ana_eval(const pt_ana_ctx *a, const pt_mapping *m, pt_ana_result *r);
 
 // One step of PIMCOMP's LL recursion (DAC 2023 / TCAD 2024), kept for
-// reference: pt_ana_eval no longer uses it, the layers of schedule_ll.c's
-// synchronous pipeline do not overlap (analytic.c's header). A node that
+// reference: pt_ana_eval applies the same rule to schedule_ll.c's rounds
+// rather than to times (analytic.c's header). A node that
 // starts at `start` (its providers' start plus the fraction of their
 // output it waits for) and needs time d finishes at
 //     max(start + d, fmax + tail x d, fmax)
