@@ -954,8 +954,12 @@ static int run_round(ll *s, wtask *wt, vtask *vt, const int *layer_of,
   return 0;
 }
 
+// A round issued nothing: let the producer furthest behind exceed its
+// limit, one tensor at a time, until something moves. With transfers just
+// sent (`sent`) nothing to let through is no error: what arrived may be
+// enough for the next round.
 static int break_stall(ll *s, wtask *wt, vtask *vt, const int *layer_of,
-                       int *cores, int64_t *left) {
+                       int *cores, int64_t *left, bool sent) {
   const pt_graph *g = s->h->g;
   bool *tried = pt_calloc(g->nt, 1);
   int64_t moved = 0;
@@ -970,8 +974,9 @@ static int break_stall(ll *s, wtask *wt, vtask *vt, const int *layer_of,
         best = t;
     }
     if (best < 0) {
-      rc = pt_errorf(s->h->err, "low-latency scheduling stalled with %lld "
-                     "windows left (internal error)", (long long)*left);
+      if (!sent)
+        rc = pt_errorf(s->h->err, "low-latency scheduling stalled with %lld "
+                       "windows left (internal error)", (long long)*left);
       break;
     }
     tried[best] = true;
@@ -1059,13 +1064,15 @@ int pt_sched_ll(const pt_map_ctx *c, const pt_mapping *m, pt_program **out,
   while (left > 0 && !rc) {
     int64_t moved = 0;
     rc = run_round(&s, wt, vt, layer_of, cores, &left, &moved);
+    bool sent = s.nq > 0;
     flush(&s); // the round's transfers: read from the next round on
     // A round that issued nothing is a stall: every ready producer is over
     // its limit (readers wait for a slower branch). Let the producer that
-    // is furthest behind exceed its limit, one tensor at a time, until
-    // something moves; its transfers go with the next round's.
+    // is furthest behind go on at once, even when transfers were just
+    // sent (waiting a round for them first was slower); what it issues
+    // goes with the next round's transfers.
     if (!rc && !moved)
-      rc = break_stall(&s, wt, vt, layer_of, cores, &left);
+      rc = break_stall(&s, wt, vt, layer_of, cores, &left, sent);
   }
   flush(&s);
   // The memory manager's books must balance: every pixel read by all its
