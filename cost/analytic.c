@@ -1202,11 +1202,12 @@ int pt_ana_eval(const pt_ana_ctx *x, const pt_mapping *m, pt_ana_result *r) {
   const int nc = x->ncores, nl = x->nl, eb = x->eb;
   const bool ht = m->mode == PT_MODE_HT;
   double *core = r->core_ns, *mem = r->core_mem;
-  double *D = r->work, *runs0 = D + nl, *homes = runs0 + nl;
-  double *S = homes + nl, *F = S + x->nn, *G = F + x->nn, *tl = G + x->nn;
+  double *D = r->work, *runs0 = D + nl, *ea1 = runs0 + nl;
+  double *S = ea1 + nl, *F = S + x->nn, *G = F + x->nn, *tl = G + x->nn;
   double *lw = tl + nc, *lm = lw + nc, *kmn = lm + nc, *kmx = kmn + nc;
   double *rs = kmx + nc;
-  // LL rounds: per layer its (core, work) entries, per node its rounds.
+  // LL rounds: layer l's (core, work) entries are ent[2 ea0[l] .. 2 ea1[l])
+  // (indices kept as doubles in the scratch); per node its events.
   double *ea0 = rs + 2 * x->c->max_ags + 1, *ent = ea0 + x->nl + 1;
   double *ev = ent + 2 * x->nent, *load = ev + 4 * x->nn;
   int ne = 0;
@@ -1416,7 +1417,7 @@ int pt_ana_eval(const pt_ana_ctx *x, const pt_mapping *m, pt_ana_result *r) {
     if (!ht && xf * chain_w > tw)
       tw = xf * chain_w;
     D[l] = (double)pt_ceil_div(f->steps, R) * tw;
-    homes[l] = ne; // LL: the end of the layer's entries
+    ea1[l] = ne; // LL: the end of the layer's entries
     runs0[l] = nruns0;
   }
   dyn += gacc * a->global.read_energy_pj;
@@ -1498,7 +1499,7 @@ int pt_ana_eval(const pt_ana_ctx *x, const pt_mapping *m, pt_ana_result *r) {
       if (F[i] > serial)
         serial = F[i];
     }
-    double rounds = ll_rounds(x, m, S, F, G, ea0, homes, ent, ev, load);
+    double rounds = ll_rounds(x, m, S, F, G, ea0, ea1, ent, ev, load);
     double chain = sqrt(serial * rounds);
     r->ll_rounds_s = rounds * 1e-9, r->ll_serial_s = serial * 1e-9;
     double cmax = 0;
