@@ -1067,10 +1067,9 @@ int pt_sched_ll(const pt_map_ctx *c, const pt_mapping *m, pt_program **out,
     bool sent = s.nq > 0;
     flush(&s); // the round's transfers: read from the next round on
     // A round that issued nothing is a stall: every ready producer is over
-    // its limit (readers wait for a slower branch). Let the producer that
-    // is furthest behind go on at once, even when transfers were just
-    // sent (waiting a round for them first was slower); what it issues
-    // goes with the next round's transfers.
+    // its limit (readers wait for a slower branch). Break it at once, even
+    // when transfers were just sent (waiting a round for them first was
+    // slower); what it lets through goes with the next round's transfers.
     if (!rc && !moved)
       rc = break_stall(&s, wt, vt, layer_of, cores, &left, sent);
   }

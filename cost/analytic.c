@@ -905,12 +905,13 @@ pt_ana_ctx *pt_ana_new(const pt_map_ctx *c, pt_error *err) {
     x->ll_npix[i] = (double)(out[1] * out[2] == 1 ? in[1] * in[2]
                                                    : out[1] * out[2]);
   }
-  // An entry per AG and per replica; an AG holds at least one crossbar.
-  x->nent = 2 * nc * (c->xbars_per_core > 0 ? c->xbars_per_core : 1) + 1;
+  // An entry per (layer, core holding its AGs): at most one per AG, and an
+  // AG holds at least one crossbar.
+  x->nent = nc * (c->xbars_per_core > 0 ? c->xbars_per_core : 1) + 1;
   x->core_static_mw = pt_opcost_core_static_mw(a);
   x->global_static_mw = a->global.static_power_mw;
   x->nwork = 3 * nl + 3 * g->nn + 5 * nc + 2 * c->max_ags + 1 +
-             (nl + 1) + 2 * x->nent + 4 * g->nn + 2 * nc;
+             (nl + 1) + 2 * x->nent + 6 * g->nn + 2 * nc;
   (void)err;
   return x;
 }
@@ -1081,22 +1082,11 @@ static double ht_period(double chain, double port, double csum) {
 // costs its busiest core's load.
 typedef struct {
   double t;
+  double per;   // share of the node's work in each of its active rounds
   int node, on;
 } ll_event;
-
-// Add work w on core c to the layer's (core, work) entries, which start at
-// e0: merged into the last one when it is on the same core (AGs of a
-// replica on one core are consecutive). Returns the new count.
-static int ll_entry(const pt_ana_ctx *x, double *ent, int ne, int e0, int c,
-                    double w) {
-  if (ne > e0 && (int)ent[2 * (ne - 1)] == c) {
-    ent[2 * (ne - 1) + 1] += w;
-    return ne;
-  }
-  if (ne < x->nent)
-    ent[2 * ne] = c, ent[2 * ne + 1] = w, ne++;
-  return ne;
-}
+// pt_ana_eval keeps two events per node in 6 doubles of its scratch.
+_Static_assert(sizeof(ll_event) <= 3 * sizeof(double), "ll_event size");
 
 static bool ev_before(const ll_event *p, const ll_event *q) {
   if (p->t != q->t)
@@ -1138,12 +1128,15 @@ static double ll_rounds(const pt_ana_ctx *x, const pt_mapping *m, double *S,
       S[i] = s, F[i] = fmax;
       continue;
     }
-    if (any)
+    if (any) // the providers' pixels are read a round after they are made
       s += 1, fmax += 1;
     S[i] = s;
-    F[i] = s + n > fmax + x->tailfrac[i] * n ? s + n : fmax + x->tailfrac[i] * n;
-    ev[nev++] = (ll_event){S[i], i, 1};
-    ev[nev++] = (ll_event){F[i], i, 0};
+    F[i] = pt_ana_ll_finish(s, fmax, n, x->tailfrac[i]);
+    // A weight layer runs at one window per replica per round while
+    // active; a vector node spreads its pixels over its rounds.
+    double per = 1 / (l >= 0 ? n : F[i] - S[i]);
+    ev[nev++] = (ll_event){S[i], per, i, 1};
+    ev[nev++] = (ll_event){F[i], per, i, 0};
   }
   // Insertion sort: the events come nearly in order (graph order).
   for (int k = 1; k < nev; k++) {
@@ -1171,13 +1164,7 @@ static double ll_rounds(const pt_ana_ctx *x, const pt_mapping *m, double *S,
       at = e->t;
     }
     const int i = e->node, l = x->layer_of[i];
-    // A weight layer runs at one window per replica per round while
-    // active; a vector node spreads its pixels over its rounds.
-    double nr = F[i] - S[i];
-    if (l >= 0)
-      nr = (double)pt_ceil_div(x->lf[l * PT_UNF_COUNT + m->unfold[l]].steps,
-                               m->repl[l]);
-    const double sg = e->on ? 1 : -1, inv = sg / nr;
+    const double inv = e->on ? e->per : -e->per;
     if (l < 0) {
       uni += inv * (x->ll_vec_ns[i] + send[i]) / nc;
       continue;
@@ -1209,7 +1196,7 @@ int pt_ana_eval(const pt_ana_ctx *x, const pt_mapping *m, pt_ana_result *r) {
   // LL rounds: layer l's (core, work) entries are ent[2 ea0[l] .. 2 ea1[l])
   // (indices kept as doubles in the scratch); per node its events.
   double *ea0 = rs + 2 * x->c->max_ags + 1, *ent = ea0 + x->nl + 1;
-  double *ev = ent + 2 * x->nent, *load = ev + 4 * x->nn;
+  double *ev = ent + 2 * x->nent, *load = ev + 6 * x->nn;
   int ne = 0;
   if (ht)
     memcpy(core, x->vec_core_ns, nc * sizeof *core);
@@ -1334,8 +1321,6 @@ int pt_ana_eval(const pt_ana_ctx *x, const pt_mapping *m, pt_ana_result *r) {
           flit_hops += W * g->dl_flits * (h + 1);
         }
         core[c] += W * t;
-        if (!ht)
-          ne = ll_entry(x, ent, ne, (int)ea0[l], c, W * t);
         run += t;
         prev = c;
         lw[c] += W * t;
@@ -1347,8 +1332,6 @@ int pt_ana_eval(const pt_ana_ctx *x, const pt_mapping *m, pt_ana_result *r) {
       double fin = ht ? f->fin_ht_ns + f->out_per_win * x->mem_msg_ns[home]
                       : f->fin_ll_ns;
       core[home] += W * (own + fin) + first;
-      if (!ht)
-        ne = ll_entry(x, ent, ne, (int)ea0[l], home, W * (own + fin) + first);
       if (repmax + own + fin > tw)
         tw = repmax + own + fin;
       lw[home] += W * (own + fin) + first;
@@ -1417,7 +1400,13 @@ int pt_ana_eval(const pt_ana_ctx *x, const pt_mapping *m, pt_ana_result *r) {
     if (!ht && xf * chain_w > tw)
       tw = xf * chain_w;
     D[l] = (double)pt_ceil_div(f->steps, R) * tw;
-    ea1[l] = ne; // LL: the end of the layer's entries
+    // LL: the layer's work on each of its cores, one entry per core.
+    for (int j = 0; !ht && j < R * nag; j++)
+      if (kmn[lcr[j]] < 0) {
+        kmn[lcr[j]] = 0;
+        ent[2 * ne] = lcr[j], ent[2 * ne + 1] = lw[lcr[j]], ne++;
+      }
+    ea1[l] = ne;
     runs0[l] = nruns0;
   }
   dyn += gacc * a->global.read_energy_pj;

@@ -59,9 +59,8 @@ void pt_ana_result_free(pt_ana_result *r);
 // O(weight layers + AGs + graph nodes); reentrant. Returns 0.
 int pt_ana_eval(const pt_ana_ctx *a, const pt_mapping *m, pt_ana_result *r);
 
-// One step of PIMCOMP's LL recursion (DAC 2023 / TCAD 2024), kept for
-// reference: pt_ana_eval applies the same rule to schedule_ll.c's rounds
-// rather than to times (analytic.c's header). A node that
+// One step of PIMCOMP's LL recursion (DAC 2023 / TCAD 2024); pt_ana_eval
+// applies it to schedule_ll.c's rounds (analytic.c's header). A node that
 // starts at `start` (its providers' start plus the fraction of their
 // output it waits for) and needs time d finishes at
 //     max(start + d, fmax + tail x d, fmax)

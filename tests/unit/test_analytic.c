@@ -182,6 +182,18 @@ static void test_ll_recursion(void **state) {
   teardown(&f);
 }
 
+// ResNet-18 (bundled) and isaac.json, or the test fails.
+static pt_graph *resnet18_isaac(pt_arch *a) {
+  pt_error err = {{0}};
+  char note[PT_ERRMSG];
+  pt_graph *g = NULL;
+  if (pt_arch_load(PT_SOURCE_DIR "/configs/arch/isaac.json", a, &err) ||
+      !(g = pt_graph_load(PT_SOURCE_DIR "/configs/workloads/resnet18.onnx",
+                          note, sizeof note, &err)))
+    fail_msg("%s", err.msg);
+  return g;
+}
+
 // Time of core c's stream with every instruction alone on the chip: what
 // pt_ana_eval's core_ns estimates (HT).
 static double stream_ns(const pt_program *p, const pt_arch *a, int c) {
@@ -244,13 +256,8 @@ static double stream_ns(const pt_program *p, const pt_arch *a, int c) {
 static void test_ht_core_times(void **state) {
   (void)state;
   pt_error err = {{0}};
-  char note[PT_ERRMSG];
   pt_arch a;
-  pt_graph *g = NULL;
-  if (pt_arch_load(PT_SOURCE_DIR "/configs/arch/isaac.json", &a, &err) ||
-      !(g = pt_graph_load(PT_SOURCE_DIR "/configs/workloads/resnet18.onnx",
-                          note, sizeof note, &err)))
-    fail_msg("%s", err.msg);
+  pt_graph *g = resnet18_isaac(&a);
   pt_map_ctx c;
   assert_int_equal(pt_map_ctx_init(&c, g, &a, &err), 0);
   pt_mapping *m = pt_map_new(&c);
@@ -296,13 +303,8 @@ static void test_ht_core_times(void **state) {
 static void test_resnet18(void **state) {
   (void)state;
   pt_error err = {{0}};
-  char note[PT_ERRMSG];
   pt_arch a;
-  pt_graph *g = NULL;
-  if (pt_arch_load(PT_SOURCE_DIR "/configs/arch/isaac.json", &a, &err) ||
-      !(g = pt_graph_load(PT_SOURCE_DIR "/configs/workloads/resnet18.onnx",
-                          note, sizeof note, &err)))
-    fail_msg("%s", err.msg);
+  pt_graph *g = resnet18_isaac(&a);
   pt_map_ctx c;
   assert_int_equal(pt_map_ctx_init(&c, g, &a, &err), 0);
   pt_mapping *m = pt_map_new(&c);
