@@ -108,6 +108,9 @@ typedef struct {
   int64_t local_capacity; // bytes of each core's local memory
   int32_t *group;         // [graph nodes] HT layer group (-1 for LL)
   int ngroups;
+  int64_t rounds;         // LL: bulk-synchronous rounds of the schedule
+  int64_t stalls;         // LL: rounds in which flow control held every
+                          // producer and one was let past its limit
   // Local buffers (see pt_prog_alloc).
   pt_buf *buf;
   int64_t nbuf, capbuf;

@@ -25,13 +25,19 @@
 //    pixels received are read from the next round on. Flushing mid-round
 //    made a sender's next window wait behind the other senders of a shared
 //    receiver (transfers are synchronous), which chained the replicas of a
-//    layer;
+//    layer. A transfer to a core whose memory is full but for a sixth (kept
+//    for the working buffers) waits in the queue for a later round: a
+//    reader that lags its producer holds only what it has room for, the
+//    rest stays with the cores that made it;
 //  - flow control: a producer waits while more of its pixels are alive
 //    than its readers' windows need (a stall lets the producer furthest
 //    behind go on).
-// Windows of a layer are issued in raster order across its replicas (window
-// s on replica s mod r), one window per replica per round, so that all
-// layers advance together. Element-wise, pooling, shuffle, LRN and softmax
+// Windows of a layer are dealt in raster order over its replicas (window s
+// on replica s mod r), one window per replica per round, so that all layers
+// advance together; in a round the replicas are tried oldest window first.
+// Tried in a fixed order, the first replicas took all the room flow control
+// left and ran ahead of the others, completing pixels far ahead of the ones
+// the readers waited for (GoogLeNet drafts ran 4x longer, mostly stalled). Element-wise, pooling, shuffle, LRN and softmax
 // pixels are dealt out over all cores; pooling whose one window is the
 // whole map is reduced pixel by pixel as they arrive. Reshapes, channel
 // concats and channel slices move no data: readers resolve them to the
@@ -93,6 +99,8 @@ typedef struct {
   seg *segs;          // scratch for resolve
   int64_t nsegs, capsegs;
   int *vcore;         // vector node pixel -> core (scratch per node)
+  int64_t room;       // bytes a core may hold before transfers to it wait
+  int64_t rounds, stalls;
 } ll;
 
 // ---------------------------------------------------------------------------
@@ -265,12 +273,21 @@ static void gather(ll *s, int core, int node, uint32_t dst) {
 // ---------------------------------------------------------------------------
 // Production and transfers
 
-static void flush(ll *s) {
+// Emit the queued transfers, in the order queued, but for those to a core
+// without room (unless `force`), which stay queued. Returns how many went.
+static int64_t flush(ll *s, bool force) {
   sched *h = s->h;
+  int64_t kept = 0, sent = 0;
   for (int64_t i = 0; i < s->nq; i++) {
     const xfer *x = &s->q[i];
     holder *src = find_holder(s, x->t, x->pix, x->from);
     holder *dst = find_holder(s, x->t, x->pix, x->to);
+    if (!force && pt_prog_local_used(h->p, x->to) +
+                          (dst->hi - dst->lo) * h->eb > s->room) {
+      s->q[kept++] = *x;
+      continue;
+    }
+    sent++;
     int node = h->g->t[x->t].producer;
     // Only the channels the receiver reads travel.
     dst->addr = sc_transfer(h, node, x->from,
@@ -279,7 +296,8 @@ static void flush(ll *s) {
     dst->present = true;
     drop_use(s, x->t, x->pix, src);
   }
-  s->nq = 0;
+  s->nq = kept;
+  return sent;
 }
 
 static bool is_graph_output(const pt_graph *g, int t) {
@@ -345,6 +363,7 @@ static void produced(ll *s, int t, int64_t pix, int core, uint32_t buf) {
 typedef struct {
   wl w;
   int64_t *next;      // [repl] index of the next window of each replica
+  int *ord;           // [repl] the replicas, oldest next window first
   int64_t left;       // windows still to issue
 } wtask;
 
@@ -932,8 +951,17 @@ static int run_round(ll *s, wtask *wt, vtask *vt, const int *layer_of,
   for (int i = 0; i < g->nn; i++) {
     if (layer_of[i] >= 0) {
       wtask *t = &wt[layer_of[i]];
-      for (int k = 0; k < s->h->m->repl[layer_of[i]]; k++)
-        if (try_window(s, t, k, cores))
+      const int R = s->h->m->repl[layer_of[i]];
+      for (int k = 1; k < R; k++) { // insertion sort: nearly in order
+        const int r = t->ord[k];
+        const int64_t key = r + t->next[r] * R;
+        int j = k;
+        for (; j > 0 && t->ord[j - 1] + t->next[t->ord[j - 1]] * R > key; j--)
+          t->ord[j] = t->ord[j - 1];
+        t->ord[j] = r;
+      }
+      for (int k = 0; k < R; k++)
+        if (try_window(s, t, t->ord[k], cores))
           (*left)--, (*moved)++;
     } else if (vt[i].npix) {
       for (int k = 0; k < s->h->c->ncores; k++) {
@@ -998,6 +1026,7 @@ int pt_sched_ll(const pt_map_ctx *c, const pt_mapping *m, pt_program **out,
   sc_init(&h, c, m, err);
   h.p->mode = PT_MODE_LL;
   ll s = {.h = &h, .allow = -1};
+  s.room = h.p->local_capacity - h.p->local_capacity / 6;
   h.user = &s;
   int rc = pt_prog_layout_global(h.p, g, err);
   s.ts = pt_calloc(g->nt, sizeof *s.ts);
@@ -1026,6 +1055,9 @@ int pt_sched_ll(const pt_map_ctx *c, const pt_mapping *m, pt_program **out,
   for (int l = 0; l < c->nlayers && !rc; l++) {
     sc_wl_begin(&h, &wt[l].w, l, fill_from_pixels, weight_done, false);
     wt[l].next = pt_calloc(m->repl[l], sizeof *wt[l].next);
+    wt[l].ord = pt_malloc(m->repl[l] * sizeof *wt[l].ord);
+    for (int k = 0; k < m->repl[l]; k++)
+      wt[l].ord[k] = k;
     wt[l].left = wt[l].w.part->steps;
     left += wt[l].left;
   }
@@ -1063,17 +1095,25 @@ int pt_sched_ll(const pt_map_ctx *c, const pt_mapping *m, pt_program **out,
     count_all(&s, wt, layer_of, vt, cores);
   while (left > 0 && !rc) {
     int64_t moved = 0;
+    s.rounds++;
     rc = run_round(&s, wt, vt, layer_of, cores, &left, &moved);
-    bool sent = s.nq > 0;
-    flush(&s); // the round's transfers: read from the next round on
+    // The round's transfers: read from the next round on. When nothing
+    // moves and no core has room for what waits, send it anyway (the
+    // memory check after scheduling reports a core that overflows).
+    bool sent = flush(&s, false) > 0;
+    if (!moved && !sent && s.nq)
+      sent = flush(&s, true) > 0;
     // A round that issued nothing is a stall: every ready producer is over
     // its limit (readers wait for a slower branch). Break it at once, even
     // when transfers were just sent (waiting a round for them first was
     // slower); what it lets through goes with the next round's transfers.
-    if (!rc && !moved)
+    if (!rc && !moved) {
+      s.stalls++;
       rc = break_stall(&s, wt, vt, layer_of, cores, &left, sent);
+    }
   }
-  flush(&s);
+  flush(&s, true);
+  h.p->rounds = s.rounds, h.p->stalls = s.stalls;
   // The memory manager's books must balance: every pixel read by all its
   // readers and released everywhere.
   for (int64_t i = 0; i < s.nhd && !rc; i++)
@@ -1086,6 +1126,7 @@ int pt_sched_ll(const pt_map_ctx *c, const pt_mapping *m, pt_program **out,
     h.err = rc ? &later : err;
     rc |= sc_wl_end(&h, &wt[l].w);
     free(wt[l].next);
+    free(wt[l].ord);
   }
   h.err = err;
   pt_prog_release_all(h.p);

@@ -260,8 +260,12 @@ static void compile_json(const pt_map_ctx *c, const pt_mapping *m,
   cJSON_AddNumberToObject(b, "load", (double)st.load_bytes);
   cJSON_AddNumberToObject(b, "store", (double)st.store_bytes);
   cJSON_AddNumberToObject(b, "send", (double)st.send_bytes);
-  if (m->mode == PT_MODE_HT)
+  if (m->mode == PT_MODE_HT) {
     cJSON_AddNumberToObject(o, "groups", p->ngroups);
+  } else {
+    cJSON_AddNumberToObject(o, "rounds", (double)p->rounds);
+    cJSON_AddNumberToObject(o, "stalls", (double)p->stalls);
+  }
   cJSON *pc = cJSON_AddArrayToObject(o, "per_core");
   for (int i = 0; i < p->ncores; i++) {
     const pt_stream *s = &p->core[i];
@@ -309,6 +313,9 @@ static void compile_summary(const pt_map_ctx *c, const pt_mapping *m,
          (long long)p->local_capacity);
   if (m->mode == PT_MODE_HT)
     printf("  %d pipeline groups\n", p->ngroups);
+  else
+    printf("  %lld rounds, %lld stalled by flow control\n",
+           (long long)p->rounds, (long long)p->stalls);
   printf("  replication:");
   for (int l = 0; l < c->nlayers; l++)
     printf(" %d", m->repl[l]);
