@@ -3,7 +3,8 @@
 # received before, transfers paired without deadlock, every output
 # completed once, no overlapping live buffers, local memory within the
 # chip), the mvm count equals windows x AGs summed over the weight layers
-# (one copy's AGs: replication splits windows, it does not add work), and
+# (one copy's AGs: replication splits windows, it does not add work), LL
+# takes at least as many rounds as its busiest replica has windows, and
 # HT layer grouping keeps every dependent chain within one period
 # (independent check with the onnx package).
 . "$(dirname "$0")/common.bash"
@@ -46,6 +47,13 @@ for m in "$PT_SRC"/configs/workloads/*.onnx; do
       want=$(jq '[.replication[] | .windows * .ags] | add' "$TMP/j")
       got=$(jq '.instructions.mvm' "$TMP/j")
       [ "$want" = "$got" ] && ok || bad "$name $mode $repl: $got mvm, expected $want"
+      # LL: a layer issues at most one window per replica per round, so the
+      # schedule takes at least its busiest replica's windows in rounds.
+      if [ $mode = ll ]; then
+        need=$(jq '[.replication[].rounds] | max' "$TMP/j")
+        got=$(jq '.rounds' "$TMP/j")
+        [ "$got" -ge "$need" ] && ok || bad "$name $repl: $got rounds, fewer than $need"
+      fi
       if [ $mode = ht ] && [ $have_onnx = 1 ]; then
         $PY "$PT_SRC/tests/e2e/check_groups.py" "$m" "$TMP/j" >"$TMP/g" &&
           ok || bad "$name $repl grouping: $(cat "$TMP/g")"
