@@ -332,7 +332,6 @@ void sc_wl_step(sched *h, wl *w, int rep, int64_t s) {
   sc_inbuf *ins = pt_malloc(nag * sizeof *ins);
   int *cores = pt_malloc(nag * sizeof *cores), ncores = 0;
   bool inorder = h->c->a->exec == PT_EXEC_INORDER;
-  w->outbase = base;
   // Cores in order of first appearance among the replica's AGs.
   for (int i = 0; i < nag; i++) {
     int core = h->p->ag[base + i].core, k = 0;
@@ -392,13 +391,18 @@ void sc_wl_step(sched *h, wl *w, int rep, int64_t s) {
       }
     }
   }
-  // Partial sums to their owners, then the AG outputs are free.
-  for (int i = 0; i < nag; i++)
-    for_each_delivery(w, base + i, s, rep, add_delivery);
-  for (int i = 0; i < nag; i++)
-    pt_prog_release(h->p, h->p->ag[base + i].core, w->outbuf[i]);
   free(cores);
   free(ins);
+}
+
+// Partial sums to their owners, then the AG outputs are free.
+void sc_wl_deliver(sched *h, wl *w, int rep, int64_t s) {
+  int32_t base = h->m->ag_start[w->layer] + rep * (int32_t)w->part->ags;
+  for (int i = 0; i < (int)w->part->ags; i++)
+    for_each_delivery(w, base + i, s, rep, add_delivery);
+  for (int i = 0; i < (int)w->part->ags; i++)
+    pt_prog_release(h->p, h->p->ag[base + i].core,
+                    w->outbuf[base + i - w->outbase]);
 }
 
 void sc_wl_begin(sched *h, wl *w, int layer, sc_fill_fn fill,
@@ -422,8 +426,9 @@ void sc_wl_begin(sched *h, wl *w, int layer, sc_fill_fn fill,
   w->bias_at = pt_malloc(h->c->ncores * sizeof *w->bias_at);
   for (int i = 0; i < h->c->ncores; i++)
     w->bias_at[i] = -1;
-  w->outbuf = pt_malloc(w->part->ags * sizeof *w->outbuf);
   int R = h->m->repl[layer];
+  w->outbuf = pt_malloc(R * w->part->ags * sizeof *w->outbuf);
+  w->outbase = h->m->ag_start[layer];
   w->kept = pt_malloc(R * sizeof *w->kept);
   w->nkept = pt_calloc(R, sizeof *w->nkept);
   for (int k = 0; k < R; k++)

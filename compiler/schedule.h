@@ -61,8 +61,9 @@ struct wl {
   int64_t *acc;            // [nkeys] accumulator address or -1
   int64_t *bias_at;        // [ncores] bias buffer or -1
   int32_t ochan;           // accumulator length (all output channels)
-  uint32_t *outbuf;        // mvm results of the AGs of the current step,
-  int32_t outbase;         // indexed by AG - outbase
+  uint32_t *outbuf;        // mvm results of the AGs of the steps not yet
+  int32_t outbase;         // delivered, indexed by AG - outbase (the
+                           // layer's first AG: all its replicas)
   int64_t *first, *count;  // [repl] steps of each replica
   bool keep_inputs;        // keep each copy's input buffers for the next
   sc_inbuf **kept;         // window ([repl] arrays of part->ags entries)
@@ -113,7 +114,11 @@ void sc_dims(const pt_graph *g, int t, int64_t chw[3]);
 // so that fill can reuse what overlaps (HT: fewer global loads).
 void sc_wl_begin(sched *h, wl *w, int layer, sc_fill_fn fill,
                  sc_done_fn done, bool keep_inputs);
+// A step in two parts: the replica's inputs and mvm, then its partial sums
+// to their owners (which completes windows: `done`). Between the two a
+// scheduler may issue other steps (LL: the layer's other replicas first).
 void sc_wl_step(sched *h, wl *w, int replica, int64_t s);
+void sc_wl_deliver(sched *h, wl *w, int replica, int64_t s);
 int sc_wl_end(sched *h, wl *w);
 // The replica that computes window `step`: HT gives each replica a
 // contiguous range (first/count), LL deals windows out round robin.

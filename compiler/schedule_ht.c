@@ -119,8 +119,10 @@ static int weight_layer(ht *h, int layer) {
       tmax = w.count[k];
   for (int64_t t = 0; t < tmax; t++)
     for (int k = 0; k < h->m->repl[layer]; k++)
-      if (t < w.count[k])
+      if (t < w.count[k]) {
         sc_wl_step(h, &w, k, w.first[k] + t);
+        sc_wl_deliver(h, &w, k, w.first[k] + t);
+      }
   return sc_wl_end(h, &w);
 }
 

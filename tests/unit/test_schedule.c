@@ -1,7 +1,8 @@
 // Unit tests of the schedulers on hand-made graphs: the HT and LL streams
 // pass the checker, the LL memory manager sends each pixel to a core once
 // and holds only a few rows, LL rounds send their pixels at their end, LL
-// replicas go oldest window first (no stall), a too small local memory is
+// replicas go oldest window first (no stall) and send their partial sums
+// after all their mvm of the round, a too small local memory is
 // reported (transfers to a full core wait), and HT grouping follows the
 // period.
 #include <setjmp.h>
@@ -221,6 +222,35 @@ static void test_ll_oldest_first(void **state) {
   done(&f);
 }
 
+// LL sends a layer's partial sums once all its replicas ran their mvm in
+// the round. One conv of 3 AGs (288 rows) with 2 replicas, 2 AGs a core:
+// core 1 holds replica 0's last AG and replica 1's first (its home). Each
+// round it runs both mvm, then sends replica 0's partial sum; sending it
+// between them made replica 1 wait for replica 0's home core.
+static void test_ll_partial_sums_after_mvm(void **state) {
+  (void)state;
+  fixture f = {.g = chain(1, 32, 8, 8), .a = small_chip(3)};
+  f.a.xbars_per_core = 16;
+  pt_error err;
+  if (build_ll_r0(&f, 2, &err))
+    fail_msg("%s", err.msg);
+  checked(&f);
+  const int16_t want[6] = {0, 0, 1, 1, 2, 2};
+  for (int i = 0; i < 6; i++)
+    assert_int_equal(f.m->ag_core[i], want[i]);
+  const pt_stream *st = &f.p->core[1];
+  int64_t mvm = 0, sends = 0;
+  for (int64_t k = 0; k < st->n; k++)
+    if (st->v[k].op == PT_I_MVM) {
+      mvm++;
+    } else if (st->v[k].op == PT_I_SEND) {
+      assert_int_equal(mvm, 2); // both of the round's mvm before it
+      mvm = 0, sends++;
+    }
+  assert_int_equal(sends, 32); // replica 0's 32 of the 64 windows
+  done(&f);
+}
+
 static void test_local_memory_too_small(void **state) {
   (void)state;
   fixture f = {.g = chain(2, 8, 16, 16), .a = small_chip(2)};
@@ -296,6 +326,7 @@ int main(void) {
       cmocka_unit_test(test_ll_round_sends),
       cmocka_unit_test(test_ll_replicated),
       cmocka_unit_test(test_ll_oldest_first),
+      cmocka_unit_test(test_ll_partial_sums_after_mvm),
       cmocka_unit_test(test_local_memory_too_small),
       cmocka_unit_test(test_ht_grouping),
       cmocka_unit_test(test_ll_refuses_fc_on_rank3),
