@@ -299,8 +299,8 @@ static void test_ht_core_times(void **state) {
 
 // ResNet-18 on isaac.json with the balance heuristic: analytic HT
 // throughput within 2x of the profiler's (measured at 98584cc: 3.7 %), and LL latency
-// within 2x (with transfers at the end of each round and the LL model of
-// rounds and layer chain: 17.5 ms analytic, 15.7 ms profiled).
+// within 2x (the LL model of rounds and layer chain at 954cb16: 12.9 ms
+// analytic, 12.6 ms profiled).
 static void test_resnet18(void **state) {
   (void)state;
   pt_error err = {{0}};
