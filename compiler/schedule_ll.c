@@ -34,11 +34,13 @@
 //    behind go on).
 // Windows of a layer are dealt in raster order over its replicas (window s
 // on replica s mod r), one window per replica per round, so that all layers
-// advance together; in a round the replicas are tried oldest window first.
-// Tried in a fixed order, the first replicas took all the room flow control
-// left and ran ahead of the others, completing pixels far ahead of the ones
-// the readers waited for (GoogLeNet drafts ran 4x longer, mostly stalled). Element-wise, pooling, shuffle, LRN and softmax
-// pixels are dealt out over all cores; pooling whose one window is the
+// advance together; in a round the replicas are tried oldest window first
+// (tried in a fixed order, the first ones took all the room flow control
+// left and completed pixels far ahead of those the readers waited for: one
+// GoogLeNet draw ran 4,304 rounds, 435 of them stalled), and the layer's
+// partial sums go to their owners after all its replicas ran their mvm.
+// Element-wise, pooling, shuffle, LRN and softmax pixels are dealt out
+// over all cores; pooling whose one window is the
 // whole map is reduced pixel by pixel as they arrive. Reshapes, channel
 // concats and channel slices move no data: readers resolve them to the
 // tensors they are made of.
@@ -100,7 +102,8 @@ typedef struct {
   int64_t nsegs, capsegs;
   int *vcore;         // vector node pixel -> core (scratch per node)
   int64_t room;       // bytes a core may hold before transfers to it wait
-  int64_t rounds, stalls;
+  int64_t rounds;     // rounds so far, and those that stalled (reported
+  int64_t stalls;     // in the program)
 } ll;
 
 // ---------------------------------------------------------------------------
@@ -969,7 +972,9 @@ static int run_round(ll *s, wtask *wt, vtask *vt, const int *layer_of,
       // their mvm: a core holding AGs of several replicas sends after all
       // of its mvm, not between them, where a synchronous send made its
       // next replica wait for the receiver (balance: GoogLeNet 17.73 ->
-      // 14.76 ms, random mappings up to 4x faster).
+      // 14.76 ms, random mappings up to 4x faster). The windows they
+      // complete count for flow control from then on: a layer may pass
+      // its limit by up to r pixels in a round.
       for (int k = 0; k < n; k++) {
         const int r = t->issued[k];
         sc_wl_deliver(s->h, &t->w, r, r + (t->next[r] - 1) * R);
@@ -1037,6 +1042,9 @@ int pt_sched_ll(const pt_map_ctx *c, const pt_mapping *m, pt_program **out,
   sc_init(&h, c, m, err);
   h.p->mode = PT_MODE_LL;
   ll s = {.h = &h, .allow = -1};
+  // A sixth kept for working buffers: of 1/2 to 1/8, the fewest random
+  // GoogLeNet mappings out of local memory (6 of 200, fdf64b4; 1/4: 11,
+  // 1/8: 33, 1/2: 137).
   s.room = h.p->local_capacity - h.p->local_capacity / 6;
   h.user = &s;
   int rc = pt_prog_layout_global(h.p, g, err);

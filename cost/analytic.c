@@ -1491,7 +1491,8 @@ int pt_ana_eval(const pt_ana_ctx *x, const pt_mapping *m, pt_ana_result *r) {
         serial = F[i];
     }
     double rounds = ll_rounds(x, m, S, F, G, ea0, ea1, ent, ev, load);
-    double chain = pow(rounds, LL_ROUNDS_WEIGHT) * pow(serial, 1 - LL_ROUNDS_WEIGHT);
+    double chain =
+        pow(rounds, LL_ROUNDS_WEIGHT) * pow(serial, 1 - LL_ROUNDS_WEIGHT);
     r->ll_rounds_s = rounds * 1e-9, r->ll_serial_s = serial * 1e-9;
     double cmax = 0;
     int powered = 0;
