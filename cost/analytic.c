@@ -56,7 +56,7 @@
 //  LL  two estimates of schedule_ll.c's bulk-synchronous rounds (every
 //      replica issues at most one window per round, every vector node up
 //      to one pixel per core, then the round's transfers; a pixel is read
-//      from the next round on), combined as rounds^0.75 x serial^0.25:
+//      from the next round on), combined as their geometric mean:
 //      - rounds: a node is active over rounds [S, F) (it starts a round
 //        after its providers made the fraction of their output its first
 //        window needs; it ends after ceil(steps / r) rounds, or a round
@@ -73,10 +73,9 @@
 //        D_x, the layers not overlapping. It counts the waits and not the
 //        overlap.
 //      Over 200 random mappings each (docs/cost-model.md) the blend ranks
-//      the profiled latencies at 0.949 (ResNet-18) / 0.854 (GoogLeNet),
-//      the rounds alone at 0.931 / 0.832, the geometric mean at 0.927 /
-//      0.816: a measured blend, not a derived bound. The latency is the
-//      larger of it, the busiest core and the port.
+//      the profiled latencies at 0.946 (ResNet-18) / 0.908 (GoogLeNet):
+//      a measured blend, not a derived bound. The latency is the larger
+//      of it, the busiest core and the port.
 //  Energy = mvm energies (independent of the mapping) + memory, NoC and
 //      vector energies from the counts + static power x time.
 #include "analytic.h"
@@ -134,7 +133,7 @@ typedef struct {
 
 #define ANA_MAX_CONS 8
 // LL: the weight of the rounds estimate against the serial chain (above).
-#define LL_ROUNDS_WEIGHT 0.75
+#define LL_ROUNDS_WEIGHT 0.5
 
 // Prefix sums over the parts of an HT vector node: core-side time without
 // the messages' hops, messages (loads and stores), bytes.
@@ -1396,11 +1395,10 @@ int pt_ana_eval(const pt_ana_ctx *x, const pt_mapping *m, pt_ana_result *r) {
       noc += (double)f->steps * f->st_bytes;
       flit_hops += (double)f->steps * f->st_bytes / link * (x->mem_hops[m->ag_core[m->ag_start[l]]] + 1);
     }
-    // LL: a round's partial sums go from each replica to others placed
-    // before and after it in the round, which then wait for each other:
-    // the share xf of the round runs through all replicas in turn.
-    if (!ht && xf * chain_w > tw)
-      tw = xf * chain_w;
+    // LL: a round's partial sums for other replicas go once all of the
+    // layer's replicas ran their mvm (schedule_ll.c, since 954cb16), so
+    // they no longer pass the round from replica to replica: only their
+    // transfer costs count (above).
     D[l] = (double)pt_ceil_div(f->steps, R) * tw;
     // LL: the layer's work on each of its cores, one entry per core.
     for (int j = 0; !ht && j < R * nag; j++)
