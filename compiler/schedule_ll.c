@@ -40,10 +40,10 @@
 // GoogLeNet draw ran 4,304 rounds, 435 of them stalled), and the layer's
 // partial sums go to their owners after all its replicas ran their mvm.
 // Element-wise, pooling, shuffle, LRN and softmax pixels are dealt out
-// over all cores; pooling whose one window is the
-// whole map is reduced pixel by pixel as they arrive. Reshapes, channel
-// concats and channel slices move no data: readers resolve them to the
-// tensors they are made of.
+// over all cores; pooling whose one window is the whole map is reduced
+// pixel by pixel as they arrive. Reshapes, channel concats and channel
+// slices move no data: readers resolve them to the tensors they are made
+// of.
 #include "schedule.h"
 
 #include <stdint.h>
@@ -102,8 +102,6 @@ typedef struct {
   int64_t nsegs, capsegs;
   int *vcore;         // vector node pixel -> core (scratch per node)
   int64_t room;       // bytes a core may hold before transfers to it wait
-  int64_t rounds;     // rounds so far, and those that stalled (reported
-  int64_t stalls;     // in the program)
 } ll;
 
 // ---------------------------------------------------------------------------
@@ -1115,7 +1113,7 @@ int pt_sched_ll(const pt_map_ctx *c, const pt_mapping *m, pt_program **out,
     count_all(&s, wt, layer_of, vt, cores);
   while (left > 0 && !rc) {
     int64_t moved = 0;
-    s.rounds++;
+    h.p->rounds++;
     rc = run_round(&s, wt, vt, layer_of, cores, &left, &moved);
     // The round's transfers: read from the next round on. When nothing
     // moves and no core has room for what waits, send it anyway (the
@@ -1128,12 +1126,11 @@ int pt_sched_ll(const pt_map_ctx *c, const pt_mapping *m, pt_program **out,
     // when transfers were just sent (waiting a round for them first was
     // slower); what it lets through goes with the next round's transfers.
     if (!rc && !moved) {
-      s.stalls++;
+      h.p->stalls++;
       rc = break_stall(&s, wt, vt, layer_of, cores, &left, sent);
     }
   }
   flush(&s, true);
-  h.p->rounds = s.rounds, h.p->stalls = s.stalls;
   // The memory manager's books must balance: every pixel read by all its
   // readers and released everywhere.
   for (int64_t i = 0; i < s.nhd && !rc; i++)

@@ -64,12 +64,13 @@
 //        layer loads each of its cores with one window per replica per
 //        round, a vector node spreads its pixels over all cores; the sum
 //        over the rounds of the busiest core's load. It leaves out the
-//        waits inside a round (partial sums passed from replica to
-//        replica through shared cores) and counts rate-limited layers at
-//        full rate;
+//        waits inside a round (a replica's mvm, partial sums and their
+//        sum one after the other) and counts rate-limited layers at full
+//        rate;
 //      - serial: per weight layer D = ceil(steps / r) x its slowest
-//        replica's window time (plus the partial-sum chain of scatter
-//        formats through the replicas), along the graph f_x = max_p f_p +
+//        replica's window time (partial sums to other replicas' owners
+//        count as transfers only: schedule_ll.c sends them after all the
+//        layer's mvm of the round), along the graph f_x = max_p f_p +
 //        D_x, the layers not overlapping. It counts the waits and not the
 //        overlap.
 //      Over 200 random mappings each (docs/cost-model.md) the blend ranks
@@ -132,8 +133,6 @@ typedef struct {
 } ana_edge;
 
 #define ANA_MAX_CONS 8
-// LL: the weight of the rounds estimate against the serial chain (above).
-#define LL_ROUNDS_WEIGHT 0.5
 
 // Prefix sums over the parts of an HT vector node: core-side time without
 // the messages' hops, messages (loads and stores), bytes.
@@ -1489,8 +1488,7 @@ int pt_ana_eval(const pt_ana_ctx *x, const pt_mapping *m, pt_ana_result *r) {
         serial = F[i];
     }
     double rounds = ll_rounds(x, m, S, F, G, ea0, ea1, ent, ev, load);
-    double chain =
-        pow(rounds, LL_ROUNDS_WEIGHT) * pow(serial, 1 - LL_ROUNDS_WEIGHT);
+    double chain = sqrt(serial * rounds);
     r->ll_rounds_s = rounds * 1e-9, r->ll_serial_s = serial * 1e-9;
     double cmax = 0;
     int powered = 0;
