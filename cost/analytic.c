@@ -20,9 +20,12 @@
 //    cursor, independent of the mapping); port accesses, bytes;
 //  - LL: per node its providers, the fraction of a provider's output it
 //    waits for (PIMCOMP's input-window rule), its tail, vector work.
-// pt_ana_eval then walks the graph once in node order, each weight layer's
-// AGs a few times (O(AGs + replicas of the layers vector layers follow +
-// nodes + edges)):
+// The AG tables are kept as prefix sums over the AGs of a replica (and a
+// sparse table of their local memory), so that a run of consecutive AGs
+// on one core costs O(1) however long it is. pt_ana_eval then walks the
+// graph once in node order, each weight layer's AGs once to find its runs
+// and the runs a few times (O(AGs + replicas of the layers vector layers
+// follow + nodes + edges)):
 //  HT  core time = sum over the windows of the core's replicas of their
 //      per-window time on that core, plus the vector parts it runs. A
 //      timeline replays the streams' order: every core has a clock; a
@@ -105,12 +108,33 @@ typedef struct {
   float mem_bytes;              // local buffers of one window
 } ana_ag;
 
+// Runs. pt_ana_eval walks a replica's AGs as runs of consecutive AGs on
+// one core. Per layer and format, over the AGs of one replica, prefix
+// sums make a run's totals two lookups: entry j sums AGs 0 .. j-1.
+typedef struct {
+  double mvm, add, xfer, dn, elems, flits;  // the ana_ag fields
+} ana_sum;
+
+// A core loads (HT) or gathers (LL) a row block's inputs once per window
+// at the AG that starts the block and at the first AG of a run. Per mode,
+// the load figures of an AG (HT: with reuse; the extra of the first
+// window; accesses and bytes per window and the extra of the first; LL:
+// the graph's input from global memory, or the rows gathered from held
+// pixels in ns with the rest zero), summed so that a run [a, b) costs
+// end[b] - start[a]: end[j] sums the block-first AGs before j, start[a]
+// is end[a] less AG a's own figures when it does not start a block.
+typedef struct {
+  double ns, runs, first, acc, xacc, by, xby;
+} ana_ld;
+
 #define ANA_MAX_DIST 24
 
 typedef struct {
   bool ok;
   int64_t steps, ags, xbars;
   int32_t ag0;                  // first entry in ctx->ag
+  int32_t sum0;                 // first of its ags + 1 entries in sum, ld
+  int32_t mb0, mblev;           // its sparse table in mb: levels of ags
   double out_per_win;           // outputs completed per window
   double fin_ht_ns, fin_ll_ns;  // owner's work per window (no hops)
   double st_acc, st_bytes;      // HT stores per window
@@ -144,8 +168,14 @@ struct pt_ana_ctx {
   const pt_map_ctx *c;
   const pt_arch *a;
   int ncores, nn, nl, eb;
-  ana_ag *ag;
+  ana_ag *ag;                   // (pt_ana_new only)
   ana_lf *lf;                   // [nl * PT_UNF_COUNT]
+  ana_sum *sum;                 // per format: [ags + 1] prefix sums
+  ana_ld *ld_end[2], *ld_start[2];  // [mode] per format: [ags + 1]
+  // A run's local buffers: the largest of its first AG's (mb_first) and
+  // its block-first AGs' (sparse table mb: level v holds the largest over
+  // 2^v AGs from each, 0 for the others).
+  float *mb_first, *mb;
   int *layer_of;                // [nn] weight layer or -1
   uint8_t *hops;                // [ncores * ncores]
   double *mem_msg_ns;           // [ncores] request + reply head latency
@@ -778,6 +808,83 @@ static void find_consumers(pt_ana_ctx *x, int from, int t, int depth) {
 
 // ---------------------------------------------------------------------------
 
+// The largest v with 2^v <= n (n >= 1).
+static int floor_log2(int n) {
+#if defined(__GNUC__)
+  return 31 - __builtin_clz((unsigned)n);
+#else
+  int v = 0;
+  while (n >>= 1)
+    v++;
+  return v;
+#endif
+}
+
+static ana_ld ld_plus(ana_ld a, ana_ld v, double w) {
+  return (ana_ld){a.ns + w * v.ns,     a.runs + w * v.runs,
+                  a.first + w * v.first, a.acc + w * v.acc,
+                  a.xacc + w * v.xacc, a.by + w * v.by,
+                  a.xby + w * v.xby};
+}
+
+// The run tables (ana_sum, ana_ld, mb) of every layer and format, from
+// the per-AG figures.
+static void run_tables(pt_ana_ctx *x) {
+  int64_t nsum = 0, nmb = 0;
+  for (int i = 0; i < x->nl * PT_UNF_COUNT; i++) {
+    ana_lf *f = &x->lf[i];
+    if (!f->ok)
+      continue;
+    int lev = 1;
+    while ((INT64_C(1) << lev) <= f->ags)
+      lev++;
+    f->sum0 = (int32_t)nsum, f->mb0 = (int32_t)nmb, f->mblev = lev;
+    nsum += f->ags + 1, nmb += f->ags * lev;
+  }
+  x->sum = pt_calloc(nsum > 0 ? nsum : 1, sizeof *x->sum);
+  for (int m = 0; m < 2; m++) {
+    x->ld_end[m] = pt_calloc(nsum > 0 ? nsum : 1, sizeof *x->ld_end[m]);
+    x->ld_start[m] = pt_calloc(nsum > 0 ? nsum : 1, sizeof *x->ld_start[m]);
+  }
+  x->mb_first = pt_calloc(nsum > 0 ? nsum : 1, sizeof *x->mb_first);
+  x->mb = pt_calloc(nmb > 0 ? nmb : 1, sizeof *x->mb);
+  for (int i = 0; i < x->nl * PT_UNF_COUNT; i++) {
+    const ana_lf *f = &x->lf[i];
+    if (!f->ok)
+      continue;
+    const int n = (int)f->ags;
+    ana_sum *sm = &x->sum[f->sum0];
+    float *mb = &x->mb[f->mb0];
+    for (int j = 0; j < n; j++) {
+      const ana_ag *g = &x->ag[f->ag0 + j];
+      sm[j + 1] = (ana_sum){sm[j].mvm + g->mvm_ns, sm[j].add + g->dl_add_ns,
+                            sm[j].xfer + g->dl_xfer_ns, sm[j].dn + g->dl_n,
+                            sm[j].elems + g->dl_elems,
+                            sm[j].flits + g->dl_flits};
+      x->mb_first[f->sum0 + j] = g->mem_bytes;
+      mb[j] = g->block_first ? g->mem_bytes : 0;
+      const ana_ld ht = {g->ld_ns, g->ld_runs,
+                         (double)g->ld_full_ns - g->ld_ns, g->ld_acc,
+                         (double)g->ld_full_acc - g->ld_acc, g->ld_bytes,
+                         (double)g->ld_full_bytes - g->ld_bytes};
+      const ana_ld in = {g->ld_full_ns, g->ld_full_runs, 0, g->ld_full_acc,
+                         0, g->ld_full_bytes, 0};
+      const ana_ld ll = {.ns = g->ll_ns};
+      for (int m = 0; m < 2; m++) {
+        ana_ld v = m == PT_MODE_HT ? ht : f->reads_input ? in : ll;
+        ana_ld *e = &x->ld_end[m][f->sum0];
+        e[j + 1] = ld_plus(e[j], v, g->block_first ? 1 : 0);
+        x->ld_start[m][f->sum0 + j] = ld_plus(e[j], v, g->block_first ? 0 : -1);
+      }
+    }
+    for (int v = 1; v < f->mblev; v++)
+      for (int j = 0; j + (1 << v) <= n; j++) {
+        float p = mb[(v - 1) * n + j], q = mb[(v - 1) * n + j + (1 << (v - 1))];
+        mb[v * n + j] = p > q ? p : q;
+      }
+  }
+}
+
 pt_ana_ctx *pt_ana_new(const pt_map_ctx *c, pt_error *err) {
   pt_ana_ctx *x = pt_calloc(1, sizeof *x);
   const pt_arch *a = c->a;
@@ -842,6 +949,9 @@ pt_ana_ctx *pt_ana_new(const pt_map_ctx *c, pt_error *err) {
       x->lf[l * PT_UNF_COUNT + u].ag0 = ag0;
     }
   free(pc), free(pv), free(tg), free(st);
+  run_tables(x);
+  free(x->ag);
+  x->ag = NULL;
   // Vector layers and the LL structure.
   int nn = g->nn > 0 ? g->nn : 1;
   x->vec_core_ns = pt_calloc(nc, sizeof *x->vec_core_ns);
@@ -911,7 +1021,7 @@ pt_ana_ctx *pt_ana_new(const pt_map_ctx *c, pt_error *err) {
   x->core_static_mw = pt_opcost_core_static_mw(a);
   x->global_static_mw = a->global.static_power_mw;
   x->nwork = 3 * nl + 3 * g->nn + 5 * nc + 2 * c->max_ags + 1 +
-             (nl + 1) + 2 * x->nent + 6 * g->nn + 2 * nc;
+             (nl + 1) + 2 * x->nent + 6 * g->nn + 2 * nc + (c->max_ags + 1);
   (void)err;
   return x;
 }
@@ -920,6 +1030,9 @@ void pt_ana_free(pt_ana_ctx *x) {
   if (!x)
     return;
   free(x->ag), free(x->lf), free(x->layer_of), free(x->hops);
+  free(x->sum), free(x->mb_first), free(x->mb);
+  for (int m = 0; m < 2; m++)
+    free(x->ld_end[m]), free(x->ld_start[m]);
   free(x->mem_hops), free(x->mem_msg_ns), free(x->send_ns);
   free(x->send_bytes), free(x->send_flits);
   free(x->vec_core_ns), free(x->ll_vec_ns), free(x->ll_vec_pj);
@@ -1197,6 +1310,7 @@ int pt_ana_eval(const pt_ana_ctx *x, const pt_mapping *m, pt_ana_result *r) {
   // (indices kept as doubles in the scratch); per node its events.
   double *ea0 = rs + 2 * x->c->max_ags + 1, *ent = ea0 + x->nl + 1;
   double *ev = ent + 2 * x->nent, *load = ev + 6 * x->nn;
+  int32_t *run = (int32_t *)(load + 2 * nc), *rk = run + x->c->max_ags + 1;
   int ne = 0;
   if (ht)
     memcpy(core, x->vec_core_ns, nc * sizeof *core);
@@ -1222,18 +1336,33 @@ int pt_ana_eval(const pt_ana_ctx *x, const pt_mapping *m, pt_ana_result *r) {
       continue;
     }
     const ana_lf *f = &x->lf[l * PT_UNF_COUNT + m->unfold[l]];
-    const ana_ag *ag = &x->ag[f->ag0];
+    const ana_sum *sm = &x->sum[f->sum0];
+    const ana_ld *lds = &x->ld_start[m->mode][f->sum0];
+    const ana_ld *lde = &x->ld_end[m->mode][f->sum0];
+    const float *mbf = &x->mb_first[f->sum0], *mb = &x->mb[f->mb0];
     const int R = m->repl[l], nag = (int)f->ags;
     const int64_t q = f->steps / R, rem = f->steps % R;
     dyn += f->mvm_pj;
     xbars += f->xbars * R;
     double tw = 0;
-    int nruns0 = 0;
     const double ready = ht ? group_ready(x, i, -1, F, G) : 0;
     const int16_t *lcr = &m->ag_core[m->ag_start[l]];
     ea0[l] = ne;
-    for (int j = 0; j < R * nag; j++)
-      lw[lcr[j]] = 0, lm[lcr[j]] = 0, kmn[lcr[j]] = -1;
+    // The layer's runs of AGs on one core: run r is the layer's AGs
+    // run[r] .. run[r + 1] - 1, replica k's runs are rk[k] .. rk[k + 1] - 1.
+    int nr = 0;
+    for (int k = 0; k < R; k++) {
+      const int16_t *cr = &lcr[k * nag];
+      rk[k] = nr;
+      run[nr++] = k * nag;
+      for (int j = 1; j < nag; j++) {
+        run[nr] = k * nag + j;
+        nr += cr[j] != cr[j - 1];
+      }
+    }
+    rk[R] = nr, run[nr] = R * nag;
+    for (int u = 0; u < nr; u++)
+      lw[lcr[run[u]]] = 0, lm[lcr[run[u]]] = 0, kmn[lcr[run[u]]] = -1;
     // Scatter formats: partial sums for outputs a later window completes.
     // HT: the fraction xf that goes to the next replica's home core, and
     // the rounds `cr` of a replica that send there (the last dmax of its
@@ -1267,68 +1396,64 @@ int pt_ana_eval(const pt_ana_ctx *x, const pt_mapping *m, pt_ana_result *r) {
       lm[home] += open;
       if (lm[home] > mem[home])
         mem[home] = lm[home];
-      int prev = -1;
-      double run = 0, repmax = 0, own = 0, first = 0;
+      double repmax = 0, own = 0, first = 0;
       // HT timeline: the replica starts when its input is ready and all
       // of its cores are done with what comes before it in their streams.
       double start = ready;
-      for (int j = 0; j < nag; j++) {
-        const ana_ag *g = &ag[j];
-        const int c = cr[j];
-        if (c != prev) {
-          if (run > repmax)
-            repmax = run;
-          run = 0;
-          nruns0 += k == 0;
+      for (int u = rk[k]; u < rk[k + 1]; u++) {
+        const int j0 = run[u] - k * nag, j1 = run[u + 1] - k * nag;
+        const int c = cr[j0];
+        const ana_sum *s0 = &sm[j0], *s1 = &sm[j1];
+        const ana_ld *l0 = &lds[j0], *l1 = &lde[j1];
+        // The mvm, and the row blocks loaded (HT, LL's first layer) or
+        // gathered (LL): the run's first AG's and the blocks starting in
+        // it.
+        double t = s1->mvm - s0->mvm + (l1->ns - l0->ns) +
+                   (l1->runs - l0->runs) * x->mem_msg_ns[c];
+        first += l1->first - l0->first;
+        double acc = W * (l1->acc - l0->acc) + (l1->xacc - l0->xacc);
+        double by = W * (l1->by - l0->by) + (l1->xby - l0->xby);
+        port += acc * gr, gacc += acc, gbytes += by, noc += by;
+        flit_hops += by * inv_link * (x->mem_hops[c] + 1);
+        double mx = mbf[j0];
+        if (j1 - j0 > 1) {
+          const int v = floor_log2(j1 - j0 - 1);
+          const float *t0 = &mb[v * nag];
+          if (t0[j0 + 1] > mx)
+            mx = t0[j0 + 1];
+          if (t0[j1 - (1 << v)] > mx)
+            mx = t0[j1 - (1 << v)];
         }
-        double t = g->mvm_ns;
-        if (g->block_first || c != prev) {
-          if (ht) {
-            t += g->ld_ns + g->ld_runs * x->mem_msg_ns[c];
-            first += g->ld_full_ns - g->ld_ns;
-            double acc = W * g->ld_acc + (g->ld_full_acc - g->ld_acc);
-            double by = W * g->ld_bytes + (g->ld_full_bytes - g->ld_bytes);
-            port += acc * gr, gacc += acc, gbytes += by, noc += by;
-            flit_hops += by * inv_link * (x->mem_hops[c] + 1);
-          } else if (f->reads_input) { // the graph's input: every row loaded
-            t += g->ld_full_ns + g->ld_full_runs * x->mem_msg_ns[c];
-            double acc = W * g->ld_full_acc, by = W * g->ld_full_bytes;
-            port += acc * gr, gacc += acc, gbytes += by, noc += by;
-            flit_hops += by * inv_link * (x->mem_hops[c] + 1);
-          } else {
-            t += g->ll_ns;
-          }
-          if (g->mem_bytes > mem[c])
-            mem[c] = g->mem_bytes;
-        }
+        if (mx > mem[c])
+          mem[c] = mx;
+        const double xfer = s1->xfer - s0->xfer, dn = s1->dn - s0->dn;
+        const double elems = s1->elems - s0->elems;
+        const double flits = s1->flits - s0->flits;
         if (xf > 0 && c != next) {
           // the share of its partial sums owned by the next replica
           double h = x->hops[c * nc + next];
-          double xt = xf * (g->dl_xfer_ns + g->dl_n * legs * h);
-          t += xt;
-          core[next] += W * xf * g->dl_xfer_ns;
-          noc += W * xf * g->dl_elems * eb;
-          flit_hops += W * xf * g->dl_flits * (h + 1);
+          t += xf * (xfer + dn * legs * h);
+          core[next] += W * xf * xfer;
+          noc += W * xf * elems * eb;
+          flit_hops += W * xf * flits * (h + 1);
         }
         if (c == home) {
-          own += g->dl_add_ns;
+          own += s1->add - s0->add;
         } else {
           double h = x->hops[c * nc + home];
-          double xt = g->dl_xfer_ns + g->dl_n * legs * h;
+          double xt = xfer + dn * legs * h;
           t += xt;
-          own += xt + g->dl_add_ns;
-          noc += W * g->dl_elems * eb;
-          flit_hops += W * g->dl_flits * (h + 1);
+          own += xt + (s1->add - s0->add);
+          noc += W * elems * eb;
+          flit_hops += W * flits * (h + 1);
         }
         core[c] += W * t;
-        run += t;
-        prev = c;
         lw[c] += W * t;
+        if (t > repmax)
+          repmax = t;
         if (ht && tl[c] > start)
           start = tl[c];
       }
-      if (run > repmax)
-        repmax = run;
       double fin = ht ? f->fin_ht_ns + f->out_per_win * x->mem_msg_ns[home]
                       : f->fin_ll_ns;
       core[home] += W * (own + fin) + first;
@@ -1368,7 +1493,6 @@ int pt_ana_eval(const pt_ana_ctx *x, const pt_mapping *m, pt_ana_result *r) {
       if (rs[2 * k] > cstart)
         cstart = rs[2 * k];
     for (int k = 0; ht && k < R; k++) {
-      const int16_t *cr = &lcr[k * nag];
       double dur = rs[2 * k + 1];
       if (crounds > 0) {
         rs[2 * k] = cstart;
@@ -1377,13 +1501,13 @@ int pt_ana_eval(const pt_ana_ctx *x, const pt_mapping *m, pt_ana_result *r) {
         if (ser > dur)
           dur = ser;
       }
-      for (int j = 0; j < nag; j++)
-        if (lw[cr[j]] > dur)
-          dur = lw[cr[j]];
+      for (int u = rk[k]; u < rk[k + 1]; u++)
+        if (lw[lcr[run[u]]] > dur)
+          dur = lw[lcr[run[u]]];
       double end = rs[2 * k] + dur;
-      for (int j = 0; j < nag; j++)
-        if (end > tl[cr[j]])
-          tl[cr[j]] = end;
+      for (int u = rk[k]; u < rk[k + 1]; u++)
+        if (end > tl[lcr[run[u]]])
+          tl[lcr[run[u]]] = end;
       if (end > F[i])
         F[i] = end;
     }
@@ -1400,13 +1524,15 @@ int pt_ana_eval(const pt_ana_ctx *x, const pt_mapping *m, pt_ana_result *r) {
     // transfer costs count (above).
     D[l] = (double)pt_ceil_div(f->steps, R) * tw;
     // LL: the layer's work on each of its cores, one entry per core.
-    for (int j = 0; !ht && j < R * nag; j++)
-      if (kmn[lcr[j]] < 0) {
-        kmn[lcr[j]] = 0;
-        ent[2 * ne] = lcr[j], ent[2 * ne + 1] = lw[lcr[j]], ne++;
+    for (int u = 0; !ht && u < nr; u++) {
+      const int c = lcr[run[u]];
+      if (kmn[c] < 0) {
+        kmn[c] = 0;
+        ent[2 * ne] = c, ent[2 * ne + 1] = lw[c], ne++;
       }
+    }
     ea1[l] = ne;
-    runs0[l] = nruns0;
+    runs0[l] = rk[1] - rk[0];
   }
   dyn += gacc * a->global.read_energy_pj;
   double static_mw;
