@@ -56,30 +56,32 @@
 //      order profiled at 106 ms, 36 ms with the same cores sorted). Their
 //      open accumulators (the outputs of min(L, dmax) windows, twice with
 //      a neighbour) count in local memory;
-//  LL  two estimates of schedule_ll.c's bulk-synchronous rounds (every
-//      replica issues at most one window per round, every vector node up
-//      to one pixel per core, then the round's transfers; a pixel is read
-//      from the next round on), combined as their geometric mean:
+//  LL  schedule_ll.c's bulk-synchronous rounds (every replica issues at
+//      most one window per round, every vector node up to one pixel per
+//      core, then the round's transfers; a pixel is read from the next
+//      round on):
 //      - rounds: a node is active over rounds [S, F) (it starts a round
 //        after its providers made the fraction of their output its first
 //        window needs; it ends after ceil(steps / r) rounds, or a round
 //        and its tail after its last provider); while active a weight
-//        layer loads each of its cores with one window per replica per
-//        round, a vector node spreads its pixels over all cores; the sum
-//        over the rounds of the busiest core's load. It leaves out the
-//        waits inside a round (a replica's mvm, partial sums and their
-//        sum one after the other) and counts rate-limited layers at full
-//        rate;
-//      - serial: per weight layer D = ceil(steps / r) x its slowest
-//        replica's window time (partial sums to other replicas' owners
-//        count as transfers only: schedule_ll.c sends them after all the
-//        layer's mvm of the round), along the graph f_x = max_p f_p +
-//        D_x, the layers not overlapping. It counts the waits and not the
-//        overlap.
-//      Over 200 random mappings each (docs/cost-model.md) the blend ranks
-//      the profiled latencies at 0.946 (ResNet-18) / 0.908 (GoogLeNet):
-//      a measured blend, not a derived bound. The latency is the larger
-//      of it, the busiest core and the port.
+//        layer issues steps / (F - S) windows a round (one per replica at
+//        most; fewer when its providers pace it), dealt to consecutive
+//        replicas, so a core holding k of them runs min(k, that) of its
+//        k windows a round; the owners of linked replicas receive their
+//        partial sums in turn (ll_delivery_chain); a vector node spreads
+//        its pixels over all cores; the sum over the rounds of the busiest
+//        core's load;
+//      - the busiest core's whole work: the cores meet only in their
+//        transfers, so a round's busiest core need not hold back the
+//        others.
+//      The first is a barrier after every round, the second no wait at
+//      all; over 200 random mappings each (docs/cost-model.md) their
+//      geometric mean ranks the profiled latencies at 0.943 (ResNet-18)
+//      / 0.937 (GoogLeNet): a measured blend, not a derived bound. The
+//      latency is the larger of it, the busiest core and the port. The
+//      serial chain of the layers (per weight layer ceil(steps / r) x its
+//      slowest replica's window time, along the graph f_x = max_p f_p +
+//      D_x) is reported beside it.
 //  Energy = mvm energies (independent of the mapping) + memory, NoC and
 //      vector energies from the counts + static power x time.
 #include "analytic.h"
@@ -1021,7 +1023,7 @@ pt_ana_ctx *pt_ana_new(const pt_map_ctx *c, pt_error *err) {
   x->core_static_mw = pt_opcost_core_static_mw(a);
   x->global_static_mw = a->global.static_power_mw;
   x->nwork = 3 * nl + 3 * g->nn + 5 * nc + 2 * c->max_ags + 1 +
-             (nl + 1) + 2 * x->nent + 6 * g->nn + 2 * nc + (c->max_ags + 1);
+             (nl + 1) + 4 * x->nent + 6 * g->nn + 2 * nc + (c->max_ags + 1);
   (void)err;
   return x;
 }
@@ -1192,7 +1194,9 @@ static double ht_period(double chain, double port, double csum) {
 
 // LL, the rounds estimate (header): events at each node's first and last
 // round, swept in order with the per-core load of the active nodes; a round
-// costs its busiest core's load.
+// costs its busiest core's load. A weight layer's entries (ent, 4 doubles
+// each: core, the layer's work there, its replicas with AGs there, its
+// replicas homed there) load their core at the rate the layer issues.
 typedef struct {
   double t;
   double per;   // share of the node's work in each of its active rounds
@@ -1283,11 +1287,17 @@ static double ll_rounds(const pt_ana_ctx *x, const pt_mapping *m, double *S,
       continue;
     }
     const ana_lf *f = &x->lf[l * PT_UNF_COUNT + m->unfold[l]];
-    const int R = m->repl[l], nag = (int)f->ags;
-    for (int j = (int)e0[l]; j < (int)e1[l] + R; j++) {
-      int c = j < (int)e1[l] ? (int)ent[2 * j]
-                             : m->ag_core[m->ag_start[l] + (j - (int)e1[l]) * nag];
-      load[c] += inv * (j < (int)e1[l] ? ent[2 * j + 1] : send[i] / R);
+    const int R = m->repl[l];
+    // The layer issues `rate` windows a round over its active rounds (fewer
+    // than one per replica when its providers are slower), dealt to
+    // consecutive replicas: a core holding k of them runs min(k, rate) of
+    // them in a round in which it issues.
+    const double rate = (double)f->steps / (F[i] - S[i]);
+    for (int j = (int)e0[l]; j < (int)e1[l]; j++) {
+      const double *en = &ent[4 * j];
+      const int c = (int)en[0];
+      const double share = rate < en[2] ? rate / en[2] : 1;
+      load[c] += inv * share * (en[1] + en[3] * send[i] / R);
       if (!e->on && c == topc)
         topc = -1;
       else if (e->on && topc >= 0 && load[c] > top)
@@ -1295,6 +1305,32 @@ static double ll_rounds(const pt_ana_ctx *x, const pt_mapping *m, double *S,
     }
   }
   return total;
+}
+
+// LL: schedule_ll.c delivers a layer's partial sums of a round once all
+// its replicas ran their mvm, replica after replica, and transfers are
+// synchronous: the owner of replica k receives its partial sums one after
+// the other, and a core holding AGs of replica k and home to replica k + 1
+// (the replicas' AGs laid out in a row over shared cores) sends k's before
+// it receives k + 1's. Replicas linked that way, or all of them in the
+// scatter formats (their partial sums go to other replicas' owners),
+// receive in turn. Returns, per round, what the longest such run of
+// replicas a..b adds to b's own receiving (own[a] + ... + own[b - 1]), and
+// b in *at.
+static double ll_delivery_chain(const int16_t *lcr, int R, int nag,
+                                bool scatter, const double *own, int *at) {
+  double run = 0, best = 0;
+  for (int k = 0; k + 1 < R; k++) {
+    const int last = lcr[k * nag + nag - 1];
+    if (scatter || (last != lcr[k * nag] && last == lcr[(k + 1) * nag])) {
+      run += own[k];
+      if (run > best)
+        best = run, *at = k + 1;
+    } else {
+      run = 0;
+    }
+  }
+  return best;
 }
 
 int pt_ana_eval(const pt_ana_ctx *x, const pt_mapping *m, pt_ana_result *r) {
@@ -1306,10 +1342,11 @@ int pt_ana_eval(const pt_ana_ctx *x, const pt_mapping *m, pt_ana_result *r) {
   double *S = ea1 + nl, *F = S + x->nn, *G = F + x->nn, *tl = G + x->nn;
   double *lw = tl + nc, *lm = lw + nc, *kmn = lm + nc, *kmx = kmn + nc;
   double *rs = kmx + nc;
-  // LL rounds: layer l's (core, work) entries are ent[2 ea0[l] .. 2 ea1[l])
-  // (indices kept as doubles in the scratch); per node its events.
+  // LL rounds: layer l's (core, work, replicas with AGs there, replicas
+  // homed there) entries are ent[4 ea0[l] .. 4 ea1[l]) (indices kept as
+  // doubles in the scratch); per node its events.
   double *ea0 = rs + 2 * x->c->max_ags + 1, *ent = ea0 + x->nl + 1;
-  double *ev = ent + 2 * x->nent, *load = ev + 6 * x->nn;
+  double *ev = ent + 4 * x->nent, *load = ev + 6 * x->nn;
   int32_t *run = (int32_t *)(load + 2 * nc), *rk = run + x->c->max_ags + 1;
   int ne = 0;
   if (ht)
@@ -1461,6 +1498,8 @@ int pt_ana_eval(const pt_ana_ctx *x, const pt_mapping *m, pt_ana_result *r) {
         tw = repmax + own + fin;
       lw[home] += W * (own + fin) + first;
       chain_w += repmax + own + fin;
+      if (!ht) // LL: the owner's receiving work (ll_delivery_chain)
+        rs[k] = own;
       if (ht) {
         rs[2 * k] = start;
         rs[2 * k + 1] = W * (repmax + own + fin) + first;
@@ -1520,16 +1559,30 @@ int pt_ana_eval(const pt_ana_ctx *x, const pt_mapping *m, pt_ana_result *r) {
     }
     // LL: a round's partial sums for other replicas go once all of the
     // layer's replicas ran their mvm (schedule_ll.c, since 954cb16), so
-    // they no longer pass the round from replica to replica: only their
-    // transfer costs count (above).
+    // the mvm no longer pass the round from replica to replica: in the
+    // serial chain only their transfer costs count (above), in the rounds
+    // the owners' receiving in turn (ll_delivery_chain).
     D[l] = (double)pt_ceil_div(f->steps, R) * tw;
-    // LL: the layer's work on each of its cores, one entry per core.
-    for (int u = 0; !ht && u < nr; u++) {
-      const int c = lcr[run[u]];
-      if (kmn[c] < 0) {
-        kmn[c] = 0;
-        ent[2 * ne] = c, ent[2 * ne + 1] = lw[c], ne++;
+    // LL: the layer's work on each of its cores, one entry per core, with
+    // how many of its replicas have AGs there and how many are homed there.
+    for (int k = 0; !ht && k < R; k++)
+      for (int u = rk[k]; u < rk[k + 1]; u++) {
+        const int c = lcr[run[u]];
+        if (kmn[c] < 0) {
+          kmn[c] = ne, kmx[c] = -1;
+          ent[4 * ne] = c, ent[4 * ne + 1] = lw[c];
+          ent[4 * ne + 2] = ent[4 * ne + 3] = 0;
+          ne++;
+        }
+        double *e = &ent[4 * (int)kmn[c]];
+        if (kmx[c] != k)
+          kmx[c] = k, e[2] += 1, e[3] += u == rk[k];
       }
+    if (!ht) {
+      int at = 0;
+      double wait = ll_delivery_chain(lcr, R, nag, xf > 0, rs, &at);
+      if (wait > 0)
+        ent[4 * (int)kmn[lcr[at * nag]] + 1] += (double)q * wait;
     }
     ea1[l] = ne;
     runs0[l] = rk[1] - rk[0];
@@ -1599,7 +1652,8 @@ int pt_ana_eval(const pt_ana_ctx *x, const pt_mapping *m, pt_ana_result *r) {
     }
     for (int c = 0; c < nc; c++)
       core[c] += spread;
-    // The layer chain: every node after its latest provider, no overlap.
+    // The layer chain (reported, not in the latency): every node after its
+    // latest provider, no overlap.
     double serial = 0;
     for (int i = 0; i < x->nn; i++) {
       const int l = x->layer_of[i];
@@ -1614,7 +1668,6 @@ int pt_ana_eval(const pt_ana_ctx *x, const pt_mapping *m, pt_ana_result *r) {
         serial = F[i];
     }
     double rounds = ll_rounds(x, m, S, F, G, ea0, ea1, ent, ev, load);
-    double chain = sqrt(serial * rounds);
     r->ll_rounds_s = rounds * 1e-9, r->ll_serial_s = serial * 1e-9;
     double cmax = 0;
     int powered = 0;
@@ -1623,6 +1676,13 @@ int pt_ana_eval(const pt_ana_ctx *x, const pt_mapping *m, pt_ana_result *r) {
       if (core[c] > cmax)
         cmax = core[c];
     }
+    // The rounds as if every round waited for its busiest core, and the
+    // busiest core alone as if the cores never waited for each other: the
+    // cores meet only in their transfers, so a round's busiest core need
+    // not hold back the others (the profiled time is always above the
+    // busiest core, above or below the rounds). Their geometric mean, a
+    // measured blend (docs/cost-model.md). The serial chain is reported.
+    double chain = sqrt(rounds * cmax);
     double lat = chain > cmax ? chain : cmax;
     if (port > lat)
       lat = port;

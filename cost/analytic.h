@@ -30,10 +30,11 @@ typedef struct {
   double core_bound_s, port_bound_s;
   // HT: the makespan of the per-core timeline without waiting at the port
   // (the period composes it with port_bound_s); LL: the geometric mean of
-  // the two estimates below, s.
+  // ll_rounds_s and core_bound_s, s.
   double chain_s;
   // LL: the sum over schedule_ll.c's rounds of the busiest core's load,
-  // and the layers in series along the graph's longest path, s.
+  // and the layers in series along the graph's longest path (reported
+  // only), s.
   double ll_rounds_s, ll_serial_s;
   int64_t crossbars;      // logical crossbars mapped
   int powered_cores;

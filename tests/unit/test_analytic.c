@@ -148,7 +148,8 @@ static void test_energy_parts(void **state) {
 }
 
 // The LL recursion by hand on a chain: layer 0 runs [0, 10]; layer 1
-// waits for half its input (W = 2 of 4 rows) and its last row (tail 1/4).
+// waits for half its input (W = 2 of 4 rows) and its last row (tail 1/4);
+// on the chip the rounds estimate by hand, with a layer its provider paces.
 static void test_ll_recursion(void **state) {
   (void)state;
   double f0 = pt_ana_ll_finish(0, 0, 10, 0.25);
@@ -165,7 +166,7 @@ static void test_ll_recursion(void **state) {
   pt_ana_eval(f.x, f.m, &f.r);
   assert_true(f.r.latency_s >= f.r.chain_s && f.r.latency_s >= f.r.core_bound_s);
   assert_true(fabs(f.r.throughput_sps * f.r.latency_s - 1) < 1e-9);
-  assert_true(fabs(f.r.chain_s - sqrt(f.r.ll_rounds_s * f.r.ll_serial_s)) <
+  assert_true(fabs(f.r.chain_s - sqrt(f.r.ll_rounds_s * f.r.core_bound_s)) <
               1e-12);
   // The rounds by hand: conv0 runs rounds [0, 36) (36 windows, one
   // replica); conv1 needs input rows 0-1 (2 of 6) and starts a round after
@@ -178,6 +179,42 @@ static void test_ll_recursion(void **state) {
     double l0 = f.r.core_ns[c0] / 36, l1 = f.r.core_ns[c1] / 36;
     want = (13 * l0 + 23 * (l0 > l1 ? l0 : l1) + 13 * l1) * 1e-9;
   }
+  assert_true(fabs(f.r.ll_rounds_s - want) < 1e-6 * want);
+  teardown(&f);
+  // Three replicas of conv1, two on core 1 and one on core 2, conv0 on
+  // core 0 (a chip with room for them): conv1 needs 12 rounds of its own
+  // but its provider paces it, over [13, max(13 + 12, 37 + 12/6)) = [13,
+  // 39), at 36 / 26 windows a round, dealt to consecutive replicas: a core
+  // holding k of them runs min(k, 36 / 26) of its k windows a round, its
+  // work / 12 x min(1, 36 / 26 / k).
+  pt_error err = {{0}};
+  f.g = chain2(8, 6, 6);
+  pt_arch_defaults(&f.a);
+  f.a.cores_x = 4, f.a.cores_y = 1, f.a.cores = 4;
+  f.a.xbars_per_core = 64;
+  assert_int_equal(pt_map_ctx_init(&f.c, f.g, &f.a, &err), 0);
+  f.m = pt_map_new(&f.c);
+  assert_int_equal(pt_map_heuristic(f.m, &f.c, PT_UNF_IM2COL, PT_REPL_NONE,
+                                    PT_MODE_LL, &err), 0);
+  f.x = pt_ana_new(&f.c, &err);
+  pt_ana_result_init(f.x, &f.r);
+  f.m->repl[1] = 3;
+  if (pt_map_index(f.m, &f.c, &err))
+    fail_msg("%s", err.msg);
+  int nag0 = f.m->ag_start[1] - f.m->ag_start[0];
+  int nag1 = (f.m->total_ags - f.m->ag_start[1]) / 3;
+  for (int j = 0; j < nag0; j++)
+    f.m->ag_core[f.m->ag_start[0] + j] = 0;
+  for (int j = 0; j < 3 * nag1; j++)
+    f.m->ag_core[f.m->ag_start[1] + j] = (int16_t)(j < 2 * nag1 ? 1 : 2);
+  assert_int_equal(pt_map_check(f.m, &f.c, &err), 0);
+  pt_ana_eval(f.x, f.m, &f.r);
+  double f1 = pt_ana_ll_finish(13, 37, 12, 1.0 / 6), rate = 36 / (f1 - 13);
+  assert_true(f1 == 39);
+  double l0 = f.r.core_ns[0] / 36;
+  double l1 = f.r.core_ns[1] / 12 * rate / 2, l2 = f.r.core_ns[2] / 12;
+  double l12 = l1 > l2 ? l1 : l2;
+  want = (13 * l0 + 23 * (l0 > l12 ? l0 : l12) + (f1 - 36) * l12) * 1e-9;
   assert_true(fabs(f.r.ll_rounds_s - want) < 1e-6 * want);
   teardown(&f);
 }
