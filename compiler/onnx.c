@@ -908,8 +908,8 @@ static int op_reducemean(loader *L) {
     if (attr_i(L, "noop_with_empty_axes", 0, &noop))
       return -1;
     if (present(L, 1)) {
-      const int64_t *v;
-      int64_t cnt;
+      const int64_t *v = NULL;
+      int64_t cnt = 0;
       if (int_input(L, 1, "axes", &v, &cnt))
         return -1;
       if (cnt > PT_MAX_DIMS)
@@ -1368,8 +1368,8 @@ static int reshape_to(loader *L, int nd, const int64_t *dims) {
 }
 
 static int op_reshape(loader *L) {
-  const int64_t *shape;
-  int64_t ns, attr_shape[PT_MAX_DIMS];
+  const int64_t *shape = NULL;
+  int64_t ns = 0, attr_shape[PT_MAX_DIMS];
   if (L->opset < 5) {
     int n;
     if (need(L, 1, 1) || attr_ints(L, "shape", attr_shape, PT_MAX_DIMS, &n))
@@ -1445,8 +1445,8 @@ static int axes_of(loader *L, int64_t *axes, int *n) {
     return attr_ints(L, "axes", axes, PT_MAX_DIMS, n);
   if (!present(L, 1))
     return 0;
-  const int64_t *v;
-  int64_t cnt;
+  const int64_t *v = NULL;
+  int64_t cnt = 0;
   if (int_input(L, 1, "axes", &v, &cnt))
     return -1;
   if (cnt > PT_MAX_DIMS)
@@ -1598,7 +1598,7 @@ static int op_pad(loader *L) {
   pt_attrs a;
   init_attrs(&a);
   int64_t pads[2 * PT_MAX_DIMS];
-  int64_t np;
+  int64_t np = 0;
   if (L->opset < 11) {
     int n;
     if (need(L, 1, 1) || attr_ints(L, "pads", pads, 2 * PT_MAX_DIMS, &n) ||
@@ -1608,7 +1608,7 @@ static int op_pad(loader *L) {
       return fail(L, "attribute 'pads' is required");
     np = n;
   } else {
-    const int64_t *v;
+    const int64_t *v = NULL;
     if (need(L, 2, 4) || int_input(L, 1, "pads", &v, &np))
       return -1;
     if (np > 2 * PT_MAX_DIMS)
@@ -1625,8 +1625,8 @@ static int op_pad(loader *L) {
   for (int i = 0; i < nd; i++)
     axes[i] = i;
   if (present(L, 3)) {
-    const int64_t *v;
-    int64_t cnt;
+    const int64_t *v = NULL;
+    int64_t cnt = 0;
     if (int_input(L, 3, "axes", &v, &cnt))
       return -1;
     if (cnt > nd)
@@ -1845,8 +1845,8 @@ static int op_cast(loader *L) {
 }
 
 static int op_constantofshape(loader *L) {
-  const int64_t *shape;
-  int64_t ns;
+  const int64_t *shape = NULL;
+  int64_t ns = 0;
   if (need(L, 1, 1) || int_input(L, 0, "shape", &shape, &ns))
     return -1;
   if (ns > PT_MAX_DIMS)
@@ -2034,8 +2034,8 @@ static int op_split(loader *L) {
   int64_t sum = 0;
   int rc = 0;
   if (L->opset < 13 ? attr(L, "split") != NULL : present(L, 1)) {
-    const int64_t *v;
-    int64_t cnt;
+    const int64_t *v = NULL;
+    int64_t cnt = 0;
     int64_t *av = pt_calloc(nout + 1, sizeof *av);
     int na;
     if (L->opset < 13) {

@@ -296,7 +296,7 @@ static void inputs(loader *L, int *in) {
 // The activation fused into a conv or fc entry (with_act, act_type,
 // with_clip, clip_min, clip_max).
 static int fused_act(loader *L, const cJSON *j, pt_node *nd) {
-  int64_t with_act, act_type = -1, with_clip;
+  int64_t with_act = 0, act_type = -1, with_clip = 0;
   if (get_int(L, j, "node", "with_act", false, 0, &with_act) ||
       get_int(L, j, "node", "with_clip", false, 0, &with_clip))
     return -1;
@@ -313,7 +313,7 @@ static int fused_act(loader *L, const cJSON *j, pt_node *nd) {
     }
   }
   if (with_clip) {
-    double lo, hi;
+    double lo = 0, hi = 0;
     if (get_num(L, j, "node", "clip_min", true, 0, &lo) ||
         get_num(L, j, "node", "clip_max", true, 0, &hi))
       return -1;
@@ -408,7 +408,7 @@ static int op_conv(loader *L, const cJSON *j) {
   if (!p || need_rank(L, 0, 4, "N, C, H, W"))
     return -1;
   const pt_tensor *x = input(L, 0);
-  int64_t cin, cout, group, bias;
+  int64_t cin = 0, cout, group = 1, bias = 0;
   pt_attrs a;
   memset(&a, 0, sizeof a);
   if (get_int(L, p, "param", "input_channel", true, 0, &cin) ||
@@ -449,7 +449,7 @@ static int op_fc(loader *L, const cJSON *j) {
   const cJSON *p = get_param(L, j);
   if (!p)
     return -1;
-  int64_t nin, nout, bias;
+  int64_t nin = 0, nout, bias = 0;
   if (get_int(L, p, "param", "num_input", true, 0, &nin) ||
       get_int(L, p, "param", "num_output", true, 0, &nout) ||
       get_int(L, p, "param", "with_bias", false, 0, &bias))
@@ -489,7 +489,7 @@ static int op_pool(loader *L, const cJSON *j) {
   if (!p || need_rank(L, 0, 4, "N, C, H, W"))
     return -1;
   const pt_tensor *x = input(L, 0);
-  int64_t method, global;
+  int64_t method = -1, global = 0;
   if (get_int(L, p, "param", "pool_method", true, 0, &method) ||
       get_int(L, p, "param", "global", false, 0, &global))
     return -1;
@@ -530,7 +530,7 @@ static int op_pool(loader *L, const cJSON *j) {
 
 static int op_eltwise(loader *L, const cJSON *j) {
   const cJSON *p = get_param(L, j);
-  int64_t type;
+  int64_t type = -1;
   if (!p || get_int(L, p, "param", "eletype", true, 0, &type))
     return -1;
   pt_op op;
@@ -671,7 +671,7 @@ static int op_act(loader *L, const cJSON *j) {
     act = PT_ACT_SIGMOID;
   else if (strcmp(op, "OP_CLIP") == 0) {
     const cJSON *p = get_param(L, j);
-    double a, b;
+    double a = 0, b = 0;
     if (!p || get_num(L, p, "param", "min", true, 0, &a) ||
         get_num(L, p, "param", "max", true, 0, &b))
       return -1;
@@ -746,8 +746,8 @@ static int op_lrn(loader *L, const cJSON *j) {
   const cJSON *p = cJSON_GetObjectItemCaseSensitive(j, "param");
   if (p && !cJSON_IsObject(p))
     return fail(L, "field 'param' must be an object");
-  int64_t size;
-  double alpha, beta, k;
+  int64_t size = 0;
+  double alpha = 0, beta = 0, k = 0;
   const char *size_key =
       p && cJSON_GetObjectItemCaseSensitive(p, "size") ? "size" : "local_size";
   const char *k_key =
@@ -780,7 +780,7 @@ static int op_shuffle(loader *L, const cJSON *j) {
   if (!p || need_rank(L, 0, 4, "N, C, H, W"))
     return -1;
   const pt_tensor *x = input(L, 0);
-  int64_t g, cin;
+  int64_t g = 0, cin = 0;
   if (get_int(L, p, "param", "split_factor", true, 0, &g) ||
       get_int(L, p, "param", "input_channel", false, x->dims[1], &cin))
     return -1;
@@ -814,7 +814,7 @@ static int op_pad(loader *L, const cJSON *j) {
     for (int e = 0; e < 2; e++) {
       char key[16];
       snprintf(key, sizeof key, "pad_%d_%c", d, e ? 'w' : 'h');
-      int64_t v;
+      int64_t v = 0;
       if (get_int(L, p, "param", key, true, 0, &v))
         return -1;
       if (v < 0)
@@ -823,7 +823,7 @@ static int op_pad(loader *L, const cJSON *j) {
     }
     od[d] = x->dims[d] + pads[d] + pads[4 + d];
   }
-  double value;
+  double value = 0;
   if (get_num(L, p, "param", "value", false, 0, &value) ||
       check_out(L, od, 4, "padding"))
     return -1;

@@ -407,7 +407,7 @@ static void clean_parts(const char *parts) {
   if (!d)
     return;
   struct dirent *e;
-  char path[4400];
+  char path[4200 + 256]; // parts (< 4200, see pt_cmd_sweep) + '/' + d_name
   while ((e = readdir(d)))
     if (strstr(e->d_name, ".tmp")) {
       snprintf(path, sizeof path, "%s/%s", parts, e->d_name);
