@@ -111,23 +111,22 @@ typedef struct {
 } ana_ag;
 
 // Runs. pt_ana_eval walks a replica's AGs as runs of consecutive AGs on
-// one core. Per layer and format, over the AGs of one replica, prefix
-// sums make a run's totals two lookups: entry j sums AGs 0 .. j-1.
+// one core. Per mode, layer and format, over the AGs of one replica,
+// prefix sums make a run's totals two lookups: a run [a, b) costs
+// end[b] - start[a]. end[j] sums AGs 0 .. j-1: their mvm and partial
+// sums, and the loads (HT, the graph's input in LL) or gathers (LL) of
+// the AGs that start a row block (a core loads a block's inputs once per
+// window, at the AG that starts the block and at the first AG of a run);
+// start[a] is end[a] less AG a's load when it does not start a block.
 typedef struct {
-  double mvm, add, xfer, dn, elems, flits;  // the ana_ag fields
-} ana_sum;
-
-// A core loads (HT) or gathers (LL) a row block's inputs once per window
-// at the AG that starts the block and at the first AG of a run. Per mode,
-// the load figures of an AG (HT: with reuse; the extra of the first
-// window; accesses and bytes per window and the extra of the first; LL:
-// the graph's input from global memory, or the rows gathered from held
-// pixels in ns with the rest zero), summed so that a run [a, b) costs
-// end[b] - start[a]: end[j] sums the block-first AGs before j, start[a]
-// is end[a] less AG a's own figures when it does not start a block.
-typedef struct {
-  double ns, runs, first, acc, xacc, by, xby;
-} ana_ld;
+  double t;               // mvm + loads (HT: with reuse) or gathers, ns
+  double runs;            // load instructions
+  double first;           // HT: the first window's extra load time, ns
+  double acc, xacc;       // port accesses per window, the first's extra
+  double by, xby;         // bytes loaded per window, the first's extra
+  double add, xfer, dn;   // partial sums: adding, one side of sending
+  double elems, flits;    // (no hops), deliveries, their elements, flits
+} ana_run;
 
 #define ANA_MAX_DIST 24
 
@@ -135,8 +134,9 @@ typedef struct {
   bool ok;
   int64_t steps, ags, xbars;
   int32_t ag0;                  // first entry in ctx->ag
-  int32_t sum0;                 // first of its ags + 1 entries in sum, ld
+  int32_t sum0;                 // first of its ags + 1 entries in run_*
   int32_t mb0, mblev;           // its sparse table in mb: levels of ags
+  float mb_all;                 // the largest local buffers of a replica
   double out_per_win;           // outputs completed per window
   double fin_ht_ns, fin_ll_ns;  // owner's work per window (no hops)
   double st_acc, st_bytes;      // HT stores per window
@@ -172,8 +172,7 @@ struct pt_ana_ctx {
   int ncores, nn, nl, eb;
   ana_ag *ag;                   // (pt_ana_new only)
   ana_lf *lf;                   // [nl * PT_UNF_COUNT]
-  ana_sum *sum;                 // per format: [ags + 1] prefix sums
-  ana_ld *ld_end[2], *ld_start[2];  // [mode] per format: [ags + 1]
+  ana_run *run_end[2], *run_start[2];  // [mode] per format: [ags + 1]
   // A run's local buffers: the largest of its first AG's (mb_first) and
   // its block-first AGs' (sparse table mb: level v holds the largest over
   // 2^v AGs from each, 0 for the others).
@@ -822,15 +821,32 @@ static int floor_log2(int n) {
 #endif
 }
 
-static ana_ld ld_plus(ana_ld a, ana_ld v, double w) {
-  return (ana_ld){a.ns + w * v.ns,     a.runs + w * v.runs,
-                  a.first + w * v.first, a.acc + w * v.acc,
-                  a.xacc + w * v.xacc, a.by + w * v.by,
-                  a.xby + w * v.xby};
+// Whether the n AGs a[0 .. n) are all on one core (a word at a time).
+static bool one_core(const int16_t *a, int n) {
+  int j = 1;
+  for (; j + 4 <= n; j += 4) {
+    uint64_t u, v;
+    memcpy(&u, a + j - 1, sizeof u);
+    memcpy(&v, a + j, sizeof v);
+    if (u != v)
+      return false;
+  }
+  for (; j < n; j++)
+    if (a[j] != a[j - 1])
+      return false;
+  return true;
 }
 
-// The run tables (ana_sum, ana_ld, mb) of every layer and format, from
-// the per-AG figures.
+// a + w v over the load fields (t: the load time), a's others.
+static ana_run run_plus(ana_run a, ana_run v, double w) {
+  a.t += w * v.t, a.runs += w * v.runs, a.first += w * v.first;
+  a.acc += w * v.acc, a.xacc += w * v.xacc;
+  a.by += w * v.by, a.xby += w * v.xby;
+  return a;
+}
+
+// The run tables (ana_run, mb) of every layer and format, from the per-AG
+// figures.
 static void run_tables(pt_ana_ctx *x) {
   int64_t nsum = 0, nmb = 0;
   for (int i = 0; i < x->nl * PT_UNF_COUNT; i++) {
@@ -843,40 +859,41 @@ static void run_tables(pt_ana_ctx *x) {
     f->sum0 = (int32_t)nsum, f->mb0 = (int32_t)nmb, f->mblev = lev;
     nsum += f->ags + 1, nmb += f->ags * lev;
   }
-  x->sum = pt_calloc(nsum > 0 ? nsum : 1, sizeof *x->sum);
   for (int m = 0; m < 2; m++) {
-    x->ld_end[m] = pt_calloc(nsum > 0 ? nsum : 1, sizeof *x->ld_end[m]);
-    x->ld_start[m] = pt_calloc(nsum > 0 ? nsum : 1, sizeof *x->ld_start[m]);
+    x->run_end[m] = pt_calloc(nsum > 0 ? nsum : 1, sizeof *x->run_end[m]);
+    x->run_start[m] = pt_calloc(nsum > 0 ? nsum : 1, sizeof *x->run_start[m]);
   }
   x->mb_first = pt_calloc(nsum > 0 ? nsum : 1, sizeof *x->mb_first);
   x->mb = pt_calloc(nmb > 0 ? nmb : 1, sizeof *x->mb);
   for (int i = 0; i < x->nl * PT_UNF_COUNT; i++) {
-    const ana_lf *f = &x->lf[i];
+    ana_lf *f = &x->lf[i];
     if (!f->ok)
       continue;
     const int n = (int)f->ags;
-    ana_sum *sm = &x->sum[f->sum0];
     float *mb = &x->mb[f->mb0];
+    f->mb_all = 0;
     for (int j = 0; j < n; j++) {
       const ana_ag *g = &x->ag[f->ag0 + j];
-      sm[j + 1] = (ana_sum){sm[j].mvm + g->mvm_ns, sm[j].add + g->dl_add_ns,
-                            sm[j].xfer + g->dl_xfer_ns, sm[j].dn + g->dl_n,
-                            sm[j].elems + g->dl_elems,
-                            sm[j].flits + g->dl_flits};
       x->mb_first[f->sum0 + j] = g->mem_bytes;
       mb[j] = g->block_first ? g->mem_bytes : 0;
-      const ana_ld ht = {g->ld_ns, g->ld_runs,
-                         (double)g->ld_full_ns - g->ld_ns, g->ld_acc,
-                         (double)g->ld_full_acc - g->ld_acc, g->ld_bytes,
-                         (double)g->ld_full_bytes - g->ld_bytes};
-      const ana_ld in = {g->ld_full_ns, g->ld_full_runs, 0, g->ld_full_acc,
-                         0, g->ld_full_bytes, 0};
-      const ana_ld ll = {.ns = g->ll_ns};
+      if ((j == 0 || g->block_first) && g->mem_bytes > f->mb_all)
+        f->mb_all = g->mem_bytes;
+      const ana_run ht = {.t = g->ld_ns, .runs = g->ld_runs,
+                          .first = (double)g->ld_full_ns - g->ld_ns,
+                          .acc = g->ld_acc,
+                          .xacc = (double)g->ld_full_acc - g->ld_acc,
+                          .by = g->ld_bytes,
+                          .xby = (double)g->ld_full_bytes - g->ld_bytes};
+      const ana_run in = {.t = g->ld_full_ns, .runs = g->ld_full_runs,
+                          .acc = g->ld_full_acc, .by = g->ld_full_bytes};
+      const ana_run ll = {.t = g->ll_ns};
       for (int m = 0; m < 2; m++) {
-        ana_ld v = m == PT_MODE_HT ? ht : f->reads_input ? in : ll;
-        ana_ld *e = &x->ld_end[m][f->sum0];
-        e[j + 1] = ld_plus(e[j], v, g->block_first ? 1 : 0);
-        x->ld_start[m][f->sum0 + j] = ld_plus(e[j], v, g->block_first ? 0 : -1);
+        ana_run v = m == PT_MODE_HT ? ht : f->reads_input ? in : ll;
+        ana_run *e = &x->run_end[m][f->sum0], a = e[j];
+        a.t += g->mvm_ns, a.add += g->dl_add_ns, a.xfer += g->dl_xfer_ns;
+        a.dn += g->dl_n, a.elems += g->dl_elems, a.flits += g->dl_flits;
+        e[j + 1] = run_plus(a, v, g->block_first ? 1 : 0);
+        x->run_start[m][f->sum0 + j] = run_plus(e[j], v, g->block_first ? 0 : -1);
       }
     }
     for (int v = 1; v < f->mblev; v++)
@@ -1023,7 +1040,7 @@ pt_ana_ctx *pt_ana_new(const pt_map_ctx *c, pt_error *err) {
   x->core_static_mw = pt_opcost_core_static_mw(a);
   x->global_static_mw = a->global.static_power_mw;
   x->nwork = 3 * nl + 3 * g->nn + 5 * nc + 2 * c->max_ags + 1 +
-             (nl + 1) + 4 * x->nent + 6 * g->nn + 2 * nc + (c->max_ags + 1);
+             (nl + 1) + 4 * x->nent + 6 * g->nn + 2 * nc + (c->max_ags + 1) + nc;
   (void)err;
   return x;
 }
@@ -1032,9 +1049,9 @@ void pt_ana_free(pt_ana_ctx *x) {
   if (!x)
     return;
   free(x->ag), free(x->lf), free(x->layer_of), free(x->hops);
-  free(x->sum), free(x->mb_first), free(x->mb);
+  free(x->mb_first), free(x->mb);
   for (int m = 0; m < 2; m++)
-    free(x->ld_end[m]), free(x->ld_start[m]);
+    free(x->run_end[m]), free(x->run_start[m]);
   free(x->mem_hops), free(x->mem_msg_ns), free(x->send_ns);
   free(x->send_bytes), free(x->send_flits);
   free(x->vec_core_ns), free(x->ll_vec_ns), free(x->ll_vec_pj);
@@ -1205,22 +1222,43 @@ typedef struct {
 // pt_ana_eval keeps two events per node in 6 doubles of its scratch.
 _Static_assert(sizeof(ll_event) <= 3 * sizeof(double), "ll_event size");
 
-static bool ev_before(const ll_event *p, const ll_event *q) {
-  if (p->t != q->t)
-    return p->t < q->t;
-  if (p->on != q->on) // ends first
-    return p->on < q->on;
-  return p->node < q->node;
+// Insertion sort by round, then node: the events come nearly in order.
+static void sort_events(ll_event *ev, int n) {
+  for (int k = 1; k < n; k++) {
+    ll_event e = ev[k];
+    int j = k;
+    for (; j > 0 && (e.t < ev[j - 1].t ||
+                     (e.t == ev[j - 1].t && e.node < ev[j - 1].node));
+         j--)
+      ev[j] = ev[j - 1];
+    ev[j] = e;
+  }
+}
+
+// The largest of v[0 .. n) and 0.
+static double max_load(const double *v, int n) {
+  double a[4] = {0, 0, 0, 0};
+  int c = 0;
+  for (; c + 4 <= n; c += 4)
+    for (int k = 0; k < 4; k++)
+      a[k] = v[c + k] > a[k] ? v[c + k] : a[k];
+  for (; c < n; c++)
+    a[0] = v[c] > a[0] ? v[c] : a[0];
+  a[0] = a[1] > a[0] ? a[1] : a[0];
+  a[2] = a[3] > a[2] ? a[3] : a[2];
+  return a[2] > a[0] ? a[2] : a[0];
 }
 
 static double ll_rounds(const pt_ana_ctx *x, const pt_mapping *m, double *S,
                         double *F, const double *send, const double *e0,
-                        const double *e1, const double *ent, double *evw,
+                        const double *e1, double *ent, double *evw,
                         double *load) {
   const pt_graph *g = x->c->g;
   const int nc = x->ncores;
-  ll_event *ev = (ll_event *)evw;
-  int nev = 0;
+  // The events at the first rounds, and those after the last rounds, in
+  // two lists: each comes nearly in order (graph order).
+  ll_event *on = (ll_event *)evw, *off = on + g->nn;
+  int non = 0, noff = 0;
   for (int i = 0; i < g->nn; i++) {
     const int l = x->layer_of[i];
     double n = 0;
@@ -1252,31 +1290,22 @@ static double ll_rounds(const pt_ana_ctx *x, const pt_mapping *m, double *S,
     // A weight layer runs at one window per replica per round while
     // active; a vector node spreads its pixels over its rounds.
     double per = 1 / (l >= 0 ? n : F[i] - S[i]);
-    ev[nev++] = (ll_event){S[i], per, i, 1};
-    ev[nev++] = (ll_event){F[i], per, i, 0};
+    on[non++] = (ll_event){S[i], per, i, 1};
+    off[noff++] = (ll_event){F[i], per, i, 0};
   }
-  // Insertion sort: the events come nearly in order (graph order).
-  for (int k = 1; k < nev; k++) {
-    ll_event e = ev[k];
-    int j = k;
-    for (; j > 0 && ev_before(&e, &ev[j - 1]); j--)
-      ev[j] = ev[j - 1];
-    ev[j] = e;
-  }
+  sort_events(on, non);
+  sort_events(off, noff);
 
   for (int c = 0; c < nc; c++)
     load[c] = 0;
-  double uni = 0, top = 0, total = 0, at = nev ? ev[0].t : 0;
-  int topc = -1; // the busiest core, -1 when it must be looked for again
-  for (int k = 0; k < nev; k++) {
-    const ll_event *e = &ev[k];
+  double uni = 0, top = 0, total = 0, at = non ? on[0].t : 0;
+  bool stale = false; // a busiest core's load went down: look again
+  for (int a = 0, b = 0; a < non || b < noff;) { // merged, ends first
+    const ll_event *e =
+        b == noff || (a < non && on[a].t < off[b].t) ? &on[a++] : &off[b++];
     if (e->t > at) {
-      if (topc < 0) {
-        top = 0, topc = 0;
-        for (int c = 0; c < nc; c++)
-          if (load[c] > top)
-            top = load[c], topc = c;
-      }
+      if (stale)
+        top = max_load(load, nc), stale = false;
       total += (e->t - at) * (top + uni);
       at = e->t;
     }
@@ -1292,16 +1321,26 @@ static double ll_rounds(const pt_ana_ctx *x, const pt_mapping *m, double *S,
     // than one per replica when its providers are slower), dealt to
     // consecutive replicas: a core holding k of them runs min(k, rate) of
     // them in a round in which it issues.
-    const double rate = (double)f->steps / (F[i] - S[i]);
-    for (int j = (int)e0[l]; j < (int)e1[l]; j++) {
-      const double *en = &ent[4 * j];
-      const int c = (int)en[0];
-      const double share = rate < en[2] ? rate / en[2] : 1;
-      load[c] += inv * share * (en[1] + en[3] * send[i] / R);
-      if (!e->on && c == topc)
-        topc = -1;
-      else if (e->on && topc >= 0 && load[c] > top)
-        top = load[c], topc = c;
+    // The load an entry adds while the layer is active replaces its work
+    // in ent[] at the first event and is taken off at the second.
+    if (e->on) {
+      const double rate = (double)f->steps / (F[i] - S[i]);
+      for (int j = (int)e0[l]; j < (int)e1[l]; j++) {
+        double *en = &ent[4 * j];
+        const int c = (int)en[0];
+        const double share = rate < en[2] ? rate / en[2] : 1;
+        en[1] = e->per * share * (en[1] + en[3] * send[i] / R);
+        load[c] += en[1];
+        if (load[c] > top)
+          top = load[c];
+      }
+    } else {
+      for (int j = (int)e0[l]; j < (int)e1[l]; j++) {
+        const int c = (int)ent[4 * j];
+        if (load[c] >= top)
+          stale = true;
+        load[c] -= ent[4 * j + 1];
+      }
     }
   }
   return total;
@@ -1333,126 +1372,130 @@ static double ll_delivery_chain(const int16_t *lcr, int R, int nag,
   return best;
 }
 
-int pt_ana_eval(const pt_ana_ctx *x, const pt_mapping *m, pt_ana_result *r) {
-  const pt_arch *a = x->a;
-  const int nc = x->ncores, nl = x->nl, eb = x->eb;
-  const bool ht = m->mode == PT_MODE_HT;
-  double *core = r->core_ns, *mem = r->core_mem;
-  double *D = r->work, *runs0 = D + nl, *ea1 = runs0 + nl;
-  double *S = ea1 + nl, *F = S + x->nn, *G = F + x->nn, *tl = G + x->nn;
-  double *lw = tl + nc, *lm = lw + nc, *kmn = lm + nc, *kmx = kmn + nc;
-  double *rs = kmx + nc;
-  // LL rounds: layer l's (core, work, replicas with AGs there, replicas
-  // homed there) entries are ent[4 ea0[l] .. 4 ea1[l]) (indices kept as
-  // doubles in the scratch); per node its events.
-  double *ea0 = rs + 2 * x->c->max_ags + 1, *ent = ea0 + x->nl + 1;
-  double *ev = ent + 4 * x->nent, *load = ev + 6 * x->nn;
-  int32_t *run = (int32_t *)(load + 2 * nc), *rk = run + x->c->max_ags + 1;
-  int ne = 0;
-  if (ht)
-    memcpy(core, x->vec_core_ns, nc * sizeof *core);
-  else
-    memset(core, 0, nc * sizeof *core);
-  memset(mem, 0, nc * sizeof *mem);
-  double port = ht ? x->vec_port_ns : 0, gbytes = ht ? x->vec_bytes : 0;
-  double noc = 0, flit_hops = 0, dyn = ht ? x->vec_pj : 0, gacc = 0;
-  int64_t xbars = 0;
-  const double legs = x->sync_legs * x->hop_ns, link = a->link_width_bytes;
-  const double inv_link = 1 / link;
-  const double gr = gread_ns(x);
-  if (ht) {
-    r->ngroups = ht_groups(x, m, F, G);
-    memset(F, 0, x->nn * sizeof *F);
-    memset(tl, 0, nc * sizeof *tl);
-  }
-  for (int i = 0; i < x->nn; i++) {
-    const int l = x->layer_of[i];
-    if (l < 0) {
-      if (ht)
-        ht_vector_node(x, m, i, core, tl, F, G, &flit_hops);
+// pt_ana_eval's state while it walks the graph: per-core figures, scratch
+// and running totals, shared with its weight layer stage.
+typedef struct {
+  const pt_mapping *m;
+  bool ht;
+  double *core, *mem, *F, *G, *D, *tl, *lw, *lm, *rs;
+  double *runs0, *ea0, *ea1, *ent;
+  int32_t *kmn, *kmx, *run, *rk, *nrep, *nhome;
+  int ne;
+  // port busy time and accesses, global memory and NoC bytes, flits x
+  // hops, dynamic energy, the weight layers' loads (accesses, bytes)
+  double port, gacc, gbytes, noc, flit_hops, dyn, racc, rby;
+  int64_t xbars;
+} ana_walk;
+
+// Weight layer l (node i) of the mapping: its work and local memory on
+// its cores, its traffic, HT its replicas on the timeline, LL its entries
+// for the rounds.
+static void weight_layer(const pt_ana_ctx *x, ana_walk *w, int i, int l) {
+  const pt_mapping *m = w->m;
+  const bool ht = w->ht;
+  const int nc = x->ncores, eb = x->eb;
+  double *core = w->core, *mem = w->mem, *F = w->F, *D = w->D, *tl = w->tl;
+  double *lw = w->lw, *lm = w->lm, *rs = w->rs, *ent = w->ent;
+  int32_t *kmn = w->kmn, *kmx = w->kmx, *run = w->run, *rk = w->rk;
+  int32_t *nrep = w->nrep, *nhome = w->nhome;
+  int ne = w->ne;
+  double port = w->port, gacc = w->gacc, gbytes = w->gbytes, noc = w->noc;
+  double flit_hops = w->flit_hops, dyn = w->dyn, racc = w->racc;
+  double rby = w->rby;
+  int64_t xbars = w->xbars;
+  const double legs = x->sync_legs * x->hop_ns;
+  const double link = x->a->link_width_bytes, inv_link = 1 / link;
+  const ana_lf *f = &x->lf[l * PT_UNF_COUNT + m->unfold[l]];
+  // from global memory: HT, and LL's layers that read the graph's input
+  const bool loads = ht || f->reads_input;
+  const ana_run *rst = &x->run_start[m->mode][f->sum0];
+  const ana_run *ren = &x->run_end[m->mode][f->sum0];
+  const float *mbf = &x->mb_first[f->sum0], *mb = &x->mb[f->mb0];
+  const int R = m->repl[l], nag = (int)f->ags;
+  const int64_t q = f->steps / R, rem = f->steps % R;
+  dyn += f->mvm_pj;
+  xbars += f->xbars * R;
+  double tw = 0;
+  const double ready = ht ? group_ready(x, i, -1, F, w->G) : 0;
+  const int16_t *lcr = &m->ag_core[m->ag_start[l]];
+  w->ea0[l] = ne;
+  // The layer's runs of AGs on one core: run r is the layer's AGs
+  // run[r] .. run[r + 1] - 1, replica k's runs are rk[k] .. rk[k + 1] - 1.
+  int nr = 0;
+  for (int k = 0, j0 = 0; k < R; k++, j0 += nag) {
+    int prev = lcr[j0];
+    rk[k] = nr;
+    run[nr++] = j0;
+    if (one_core(&lcr[j0], nag))
       continue;
+    for (int j = j0 + 1; j < j0 + nag; j++) {
+      const int c = lcr[j];
+      run[nr] = j;
+      nr += c != prev;
+      prev = c;
     }
-    const ana_lf *f = &x->lf[l * PT_UNF_COUNT + m->unfold[l]];
-    const ana_sum *sm = &x->sum[f->sum0];
-    const ana_ld *lds = &x->ld_start[m->mode][f->sum0];
-    const ana_ld *lde = &x->ld_end[m->mode][f->sum0];
-    const float *mbf = &x->mb_first[f->sum0], *mb = &x->mb[f->mb0];
-    const int R = m->repl[l], nag = (int)f->ags;
-    const int64_t q = f->steps / R, rem = f->steps % R;
-    dyn += f->mvm_pj;
-    xbars += f->xbars * R;
-    double tw = 0;
-    const double ready = ht ? group_ready(x, i, -1, F, G) : 0;
-    const int16_t *lcr = &m->ag_core[m->ag_start[l]];
-    ea0[l] = ne;
-    // The layer's runs of AGs on one core: run r is the layer's AGs
-    // run[r] .. run[r + 1] - 1, replica k's runs are rk[k] .. rk[k + 1] - 1.
-    int nr = 0;
-    for (int k = 0; k < R; k++) {
-      const int16_t *cr = &lcr[k * nag];
-      rk[k] = nr;
-      run[nr++] = k * nag;
-      for (int j = 1; j < nag; j++) {
-        run[nr] = k * nag + j;
-        nr += cr[j] != cr[j - 1];
-      }
-    }
-    rk[R] = nr, run[nr] = R * nag;
-    for (int u = 0; u < nr; u++)
-      lw[lcr[run[u]]] = 0, lm[lcr[run[u]]] = 0, kmn[lcr[run[u]]] = -1;
-    // Scatter formats: partial sums for outputs a later window completes.
-    // HT: the fraction xf that goes to the next replica's home core, and
-    // the rounds `cr` of a replica that send there (the last dmax of its
-    // L); in those rounds the replicas wait for each other along the
-    // chain of ranges. Open accumulators on the home core: the outputs
-    // of dmax windows, twice when a neighbour completes some of them.
-    const double L = q > 0 ? (double)q : 1;
-    double xf = 0, crounds = 0, chain_w = 0;
-    if (ht && R > 1 && f->dmax > 0) {
-      for (int j = 0; j < f->nd; j++)
-        xf += f->dfrac[j] * (f->dist[j] < L ? f->dist[j] / L : 1);
-      crounds = f->dmax < L ? f->dmax : L;
-    } else if (R > 1 && f->dmax > 0) {
-      // LL deals window s to replica s mod R: a delivery at distance d
-      // stays on its replica only when R divides d.
-      for (int j = 0; j < f->nd; j++)
-        xf += f->dfrac[j] * (fmod(f->dist[j], R) != 0);
-    }
-    // LL issues the windows in raster order over all replicas, so the
-    // open outputs are those of the last dmax windows of the layer, owned
-    // by all replicas in turn.
-    const double open = f->dmax <= 0 ? 0
-        : ht ? (f->dmax < L ? f->dmax : L) * f->out_per_win * f->acc_bytes *
-                   (R > 1 ? 2 : 1)
-             : (f->dmax / R + 1) * f->out_per_win * f->acc_bytes;
-    for (int k = 0; k < R; k++) {
-      const double W = (double)(q + (k < rem));
-      const int16_t *cr = &m->ag_core[m->ag_start[l] + k * nag];
-      const int home = cr[0];
-      const int next = m->ag_core[m->ag_start[l] + (k + 1 < R ? k + 1 : k) * nag];
+  }
+  rk[R] = nr, run[nr] = R * nag;
+  for (int u = 0; u < nr; u++)
+    lw[lcr[run[u]]] = 0, lm[lcr[run[u]]] = 0, kmn[lcr[run[u]]] = -1;
+  // Scatter formats: partial sums for outputs a later window completes.
+  // HT: the fraction xf that goes to the next replica's home core, and
+  // the rounds `cr` of a replica that send there (the last dmax of its
+  // L); in those rounds the replicas wait for each other along the
+  // chain of ranges. Open accumulators on the home core: the outputs
+  // of dmax windows, twice when a neighbour completes some of them.
+  const double L = q > 0 ? (double)q : 1;
+  double xf = 0, crounds = 0, chain_w = 0;
+  if (ht && R > 1 && f->dmax > 0) {
+    for (int j = 0; j < f->nd; j++)
+      xf += f->dfrac[j] * (f->dist[j] < L ? f->dist[j] / L : 1);
+    crounds = f->dmax < L ? f->dmax : L;
+  } else if (R > 1 && f->dmax > 0) {
+    // LL deals window s to replica s mod R: a delivery at distance d
+    // stays on its replica only when R divides d.
+    for (int j = 0; j < f->nd; j++)
+      xf += f->dfrac[j] * (fmod(f->dist[j], R) != 0);
+  }
+  // LL issues the windows in raster order over all replicas, so the
+  // open outputs are those of the last dmax windows of the layer, owned
+  // by all replicas in turn.
+  const double open = f->dmax <= 0 ? 0
+      : ht ? (f->dmax < L ? f->dmax : L) * f->out_per_win * f->acc_bytes *
+                 (R > 1 ? 2 : 1)
+           : (f->dmax / R + 1) * f->out_per_win * f->acc_bytes;
+  for (int k = 0; k < R; k++) {
+    const double W = (double)(q + (k < rem));
+    const int16_t *cr = &lcr[k * nag];
+    const int home = cr[0];
+    const int next = xf > 0 ? lcr[(k + 1 < R ? k + 1 : k) * nag] : home;
+    if (open > 0) {
       lm[home] += open;
       if (lm[home] > mem[home])
         mem[home] = lm[home];
-      double repmax = 0, own = 0, first = 0;
-      // HT timeline: the replica starts when its input is ready and all
-      // of its cores are done with what comes before it in their streams.
-      double start = ready;
-      for (int u = rk[k]; u < rk[k + 1]; u++) {
-        const int j0 = run[u] - k * nag, j1 = run[u + 1] - k * nag;
-        const int c = cr[j0];
-        const ana_sum *s0 = &sm[j0], *s1 = &sm[j1];
-        const ana_ld *l0 = &lds[j0], *l1 = &lde[j1];
-        // The mvm, and the row blocks loaded (HT, LL's first layer) or
-        // gathered (LL): the run's first AG's and the blocks starting in
-        // it.
-        double t = s1->mvm - s0->mvm + (l1->ns - l0->ns) +
-                   (l1->runs - l0->runs) * x->mem_msg_ns[c];
-        first += l1->first - l0->first;
-        double acc = W * (l1->acc - l0->acc) + (l1->xacc - l0->xacc);
-        double by = W * (l1->by - l0->by) + (l1->xby - l0->xby);
-        port += acc * gr, gacc += acc, gbytes += by, noc += by;
+    }
+    double repmax = 0, own = 0, first = 0;
+    // HT timeline: the replica starts when its input is ready and all
+    // of its cores are done with what comes before it in their streams.
+    double start = ready;
+    for (int u = rk[k]; u < rk[k + 1]; u++) {
+      const int j0 = run[u] - k * nag, j1 = run[u + 1] - k * nag;
+      const int c = cr[j0];
+      const ana_run *s0 = &rst[j0], *s1 = &ren[j1];
+      // The mvm, and the row blocks loaded (HT, LL's first layer) or
+      // gathered (LL): the run's first AG's and the blocks starting in
+      // it.
+      double t = s1->t - s0->t;
+      if (loads) {
+        t += (s1->runs - s0->runs) * x->mem_msg_ns[c];
+        first += s1->first - s0->first;
+        racc += W * (s1->acc - s0->acc) + (s1->xacc - s0->xacc);
+        double by = W * (s1->by - s0->by) + (s1->xby - s0->xby);
+        rby += by;
         flit_hops += by * inv_link * (x->mem_hops[c] + 1);
-        double mx = mbf[j0];
+      }
+      double mx = f->mb_all;
+      if (j1 - j0 < nag) {
+        mx = mbf[j0];
         if (j1 - j0 > 1) {
           const int v = floor_log2(j1 - j0 - 1);
           const float *t0 = &mb[v * nag];
@@ -1461,132 +1504,188 @@ int pt_ana_eval(const pt_ana_ctx *x, const pt_mapping *m, pt_ana_result *r) {
           if (t0[j1 - (1 << v)] > mx)
             mx = t0[j1 - (1 << v)];
         }
-        if (mx > mem[c])
-          mem[c] = mx;
-        const double xfer = s1->xfer - s0->xfer, dn = s1->dn - s0->dn;
-        const double elems = s1->elems - s0->elems;
-        const double flits = s1->flits - s0->flits;
-        if (xf > 0 && c != next) {
-          // the share of its partial sums owned by the next replica
-          double h = x->hops[c * nc + next];
-          t += xf * (xfer + dn * legs * h);
-          core[next] += W * xf * xfer;
-          noc += W * xf * elems * eb;
-          flit_hops += W * xf * flits * (h + 1);
-        }
-        if (c == home) {
-          own += s1->add - s0->add;
-        } else {
-          double h = x->hops[c * nc + home];
-          double xt = xfer + dn * legs * h;
-          t += xt;
-          own += xt + (s1->add - s0->add);
-          noc += W * elems * eb;
-          flit_hops += W * flits * (h + 1);
-        }
-        core[c] += W * t;
-        lw[c] += W * t;
-        if (t > repmax)
-          repmax = t;
-        if (ht && tl[c] > start)
-          start = tl[c];
       }
-      double fin = ht ? f->fin_ht_ns + f->out_per_win * x->mem_msg_ns[home]
-                      : f->fin_ll_ns;
-      core[home] += W * (own + fin) + first;
-      if (repmax + own + fin > tw)
-        tw = repmax + own + fin;
-      lw[home] += W * (own + fin) + first;
-      chain_w += repmax + own + fin;
-      if (!ht) // LL: the owner's receiving work (ll_delivery_chain)
-        rs[k] = own;
-      if (ht) {
-        rs[2 * k] = start;
-        rs[2 * k + 1] = W * (repmax + own + fin) + first;
-        if (kmn[home] < 0)
-          kmn[home] = k;
-        kmx[home] = k;
+      if (mx > mem[c])
+        mem[c] = mx;
+      own += s1->add - s0->add;
+      if (xf > 0 && c != next) {
+        // the share of its partial sums owned by the next replica
+        const double xfer = s1->xfer - s0->xfer;
+        double h = x->hops[c * nc + next];
+        t += xf * (xfer + (s1->dn - s0->dn) * legs * h);
+        core[next] += W * xf * xfer;
+        noc += W * xf * (s1->elems - s0->elems) * eb;
+        flit_hops += W * xf * (s1->flits - s0->flits) * (h + 1);
       }
-      if (!ht && f->hold_bytes > mem[home])
-        mem[home] = f->hold_bytes;
-    }
-    // The replica's cores advance in lock-step (synchronous partial sums)
-    // and a core interleaves the windows of all the layer's replicas it
-    // holds: a replica ends after its own windows and after its cores'
-    // whole share of the layer.
-    // Replicas exchanging partial sums start together and, in their
-    // crossing rounds, pass each round along the whole chain of replicas.
-    // A core that is home to replicas i < j of the layer runs round t + 1
-    // of i after round t of j: with the partial sums handed along the
-    // chain of replicas i..j in between, each crossing round passes
-    // through all of them (the widest such span over the cores).
-    double span_w = 0;
-    for (int k = 0; crounds > 0 && k < R; k++) {
-      const int hc = lcr[k * nag];
-      if (kmx[hc] - kmn[hc] + 1 > span_w)
-        span_w = kmx[hc] - kmn[hc] + 1;
-    }
-    span_w *= chain_w / R;
-    double cstart = 0;
-    for (int k = 0; crounds > 0 && k < R; k++)
-      if (rs[2 * k] > cstart)
-        cstart = rs[2 * k];
-    for (int k = 0; ht && k < R; k++) {
-      double dur = rs[2 * k + 1];
-      if (crounds > 0) {
-        rs[2 * k] = cstart;
-        const double W = (double)(q + (k < rem));
-        double ser = (W - crounds) * rs[2 * k + 1] / W + crounds * span_w;
-        if (ser > dur)
-          dur = ser;
+      if (c != home) {
+        double h = x->hops[c * nc + home];
+        double xt = s1->xfer - s0->xfer + (s1->dn - s0->dn) * legs * h;
+        t += xt;
+        own += xt;
+        noc += W * (s1->elems - s0->elems) * eb;
+        flit_hops += W * (s1->flits - s0->flits) * (h + 1);
       }
-      for (int u = rk[k]; u < rk[k + 1]; u++)
-        if (lw[lcr[run[u]]] > dur)
-          dur = lw[lcr[run[u]]];
-      double end = rs[2 * k] + dur;
-      for (int u = rk[k]; u < rk[k + 1]; u++)
-        if (end > tl[lcr[run[u]]])
-          tl[lcr[run[u]]] = end;
-      if (end > F[i])
-        F[i] = end;
-    }
-    if (ht) {
-      double st = (double)f->steps * f->st_acc;
-      port += st * gwrite_ns(x), gacc += st;
-      gbytes += (double)f->steps * f->st_bytes;
-      noc += (double)f->steps * f->st_bytes;
-      flit_hops += (double)f->steps * f->st_bytes / link * (x->mem_hops[m->ag_core[m->ag_start[l]]] + 1);
-    }
-    // LL: a round's partial sums for other replicas go once all of the
-    // layer's replicas ran their mvm (schedule_ll.c, since 954cb16), so
-    // the mvm no longer pass the round from replica to replica: in the
-    // serial chain only their transfer costs count (above), in the rounds
-    // the owners' receiving in turn (ll_delivery_chain).
-    D[l] = (double)pt_ceil_div(f->steps, R) * tw;
-    // LL: the layer's work on each of its cores, one entry per core, with
-    // how many of its replicas have AGs there and how many are homed there.
-    for (int k = 0; !ht && k < R; k++)
-      for (int u = rk[k]; u < rk[k + 1]; u++) {
-        const int c = lcr[run[u]];
+      core[c] += W * t;
+      lw[c] += W * t;
+      if (t > repmax)
+        repmax = t;
+      if (ht && tl[c] > start)
+        start = tl[c];
+      if (!ht) {
+        // LL: the layer's entry on core c (its work there is lw[c] once
+        // all replicas are counted), with how many of its replicas have
+        // AGs there and how many are homed there.
         if (kmn[c] < 0) {
-          kmn[c] = ne, kmx[c] = -1;
-          ent[4 * ne] = c, ent[4 * ne + 1] = lw[c];
-          ent[4 * ne + 2] = ent[4 * ne + 3] = 0;
+          kmn[c] = ne, kmx[c] = -1, nrep[c] = nhome[c] = 0;
+          ent[4 * ne] = c;
           ne++;
         }
-        double *e = &ent[4 * (int)kmn[c]];
         if (kmx[c] != k)
-          kmx[c] = k, e[2] += 1, e[3] += u == rk[k];
+          kmx[c] = k, nrep[c]++, nhome[c] += u == rk[k];
       }
-    if (!ht) {
-      int at = 0;
-      double wait = ll_delivery_chain(lcr, R, nag, xf > 0, rs, &at);
-      if (wait > 0)
-        ent[4 * (int)kmn[lcr[at * nag]] + 1] += (double)q * wait;
     }
-    ea1[l] = ne;
-    runs0[l] = rk[1] - rk[0];
+    double fin = ht ? f->fin_ht_ns + f->out_per_win * x->mem_msg_ns[home]
+                    : f->fin_ll_ns;
+    core[home] += W * (own + fin) + first;
+    if (repmax + own + fin > tw)
+      tw = repmax + own + fin;
+    lw[home] += W * (own + fin) + first;
+    chain_w += repmax + own + fin;
+    if (!ht) // LL: the owner's receiving work (ll_delivery_chain)
+      rs[k] = own;
+    if (ht) {
+      rs[2 * k] = start;
+      rs[2 * k + 1] = W * (repmax + own + fin) + first;
+    }
+    if (ht && crounds > 0) {
+      if (kmn[home] < 0)
+        kmn[home] = k;
+      kmx[home] = k;
+    }
+    if (!ht && f->hold_bytes > mem[home])
+      mem[home] = f->hold_bytes;
   }
+  // The replica's cores advance in lock-step (synchronous partial sums)
+  // and a core interleaves the windows of all the layer's replicas it
+  // holds: a replica ends after its own windows and after its cores'
+  // whole share of the layer.
+  // Replicas exchanging partial sums start together and, in their
+  // crossing rounds, pass each round along the whole chain of replicas.
+  // A core that is home to replicas i < j of the layer runs round t + 1
+  // of i after round t of j: with the partial sums handed along the
+  // chain of replicas i..j in between, each crossing round passes
+  // through all of them (the widest such span over the cores).
+  double span_w = 0;
+  for (int k = 0; crounds > 0 && k < R; k++) {
+    const int hc = lcr[k * nag];
+    if (kmx[hc] - kmn[hc] + 1 > span_w)
+      span_w = kmx[hc] - kmn[hc] + 1;
+  }
+  span_w *= chain_w / R;
+  double cstart = 0;
+  for (int k = 0; crounds > 0 && k < R; k++)
+    if (rs[2 * k] > cstart)
+      cstart = rs[2 * k];
+  for (int k = 0; ht && k < R; k++) {
+    double dur = rs[2 * k + 1];
+    if (crounds > 0) {
+      rs[2 * k] = cstart;
+      const double W = (double)(q + (k < rem));
+      double ser = (W - crounds) * rs[2 * k + 1] / W + crounds * span_w;
+      if (ser > dur)
+        dur = ser;
+    }
+    // over the replica's cores: its home (its first run's), the others
+    const int home = lcr[k * nag], u0 = rk[k] + 1, u1 = rk[k + 1];
+    if (lw[home] > dur)
+      dur = lw[home];
+    for (int u = u0; u < u1; u++)
+      if (lw[lcr[run[u]]] > dur)
+        dur = lw[lcr[run[u]]];
+    double end = rs[2 * k] + dur;
+    if (end > tl[home])
+      tl[home] = end;
+    for (int u = u0; u < u1; u++)
+      if (end > tl[lcr[run[u]]])
+        tl[lcr[run[u]]] = end;
+    if (end > F[i])
+      F[i] = end;
+  }
+  if (ht) {
+    double st = (double)f->steps * f->st_acc;
+    port += st * gwrite_ns(x), gacc += st;
+    gbytes += (double)f->steps * f->st_bytes;
+    noc += (double)f->steps * f->st_bytes;
+    flit_hops += (double)f->steps * f->st_bytes / link * (x->mem_hops[m->ag_core[m->ag_start[l]]] + 1);
+  }
+  // LL: a round's partial sums for other replicas go once all of the
+  // layer's replicas ran their mvm (schedule_ll.c, since 954cb16), so
+  // the mvm no longer pass the round from replica to replica: in the
+  // serial chain only their transfer costs count (above), in the rounds
+  // the owners' receiving in turn (ll_delivery_chain).
+  D[l] = (double)pt_ceil_div(f->steps, R) * tw;
+  for (int j = (int)w->ea0[l]; j < ne; j++) {
+    const int c = (int)ent[4 * j];
+    ent[4 * j + 1] = lw[c], ent[4 * j + 2] = nrep[c];
+    ent[4 * j + 3] = nhome[c];
+  }
+  if (!ht) {
+    int at = 0;
+    double wait = ll_delivery_chain(lcr, R, nag, xf > 0, rs, &at);
+    if (wait > 0)
+      ent[4 * kmn[lcr[at * nag]] + 1] += (double)q * wait;
+  }
+  w->ea1[l] = ne;
+  w->runs0[l] = rk[1] - rk[0];
+  w->ne = ne, w->xbars = xbars;
+  w->port = port, w->gacc = gacc, w->gbytes = gbytes, w->noc = noc;
+  w->flit_hops = flit_hops, w->dyn = dyn, w->racc = racc, w->rby = rby;
+}
+
+int pt_ana_eval(const pt_ana_ctx *x, const pt_mapping *m, pt_ana_result *r) {
+  const pt_arch *a = x->a;
+  const int nc = x->ncores, nl = x->nl;
+  const bool ht = m->mode == PT_MODE_HT;
+  double *core = r->core_ns, *mem = r->core_mem;
+  double *D = r->work, *runs0 = D + nl, *ea1 = runs0 + nl;
+  double *S = ea1 + nl, *F = S + x->nn, *G = F + x->nn, *tl = G + x->nn;
+  double *lw = tl + nc, *lm = lw + nc, *rs = lm + 2 * nc;
+  int32_t *kmn = (int32_t *)(lm + nc), *kmx = kmn + nc;
+  // LL rounds: layer l's (core, work, replicas with AGs there, replicas
+  // homed there) entries are ent[4 ea0[l] .. 4 ea1[l]) (indices kept as
+  // doubles in the scratch); per node its events.
+  double *ea0 = rs + 2 * x->c->max_ags + 1, *ent = ea0 + x->nl + 1;
+  double *ev = ent + 4 * x->nent, *load = ev + 6 * x->nn;
+  int32_t *run = (int32_t *)(load + 2 * nc), *rk = run + x->c->max_ags + 1;
+  int32_t *nrep = rk + x->c->max_ags + 1, *nhome = nrep + nc;
+  if (ht)
+    memcpy(core, x->vec_core_ns, nc * sizeof *core);
+  else
+    memset(core, 0, nc * sizeof *core);
+  memset(mem, 0, nc * sizeof *mem);
+  const double legs = x->sync_legs * x->hop_ns;
+  if (ht) {
+    r->ngroups = ht_groups(x, m, F, G);
+    memset(F, 0, x->nn * sizeof *F);
+    memset(tl, 0, nc * sizeof *tl);
+  }
+  ana_walk w = {.m = m, .ht = ht, .core = core, .mem = mem, .F = F, .G = G,
+                .D = D, .tl = tl, .lw = lw, .lm = lm, .rs = rs,
+                .runs0 = runs0, .ea0 = ea0, .ea1 = ea1, .ent = ent,
+                .kmn = kmn, .kmx = kmx, .run = run, .rk = rk, .nrep = nrep,
+                .nhome = nhome, .port = ht ? x->vec_port_ns : 0,
+                .gbytes = ht ? x->vec_bytes : 0, .dyn = ht ? x->vec_pj : 0};
+  for (int i = 0; i < x->nn; i++) {
+    const int l = x->layer_of[i];
+    if (l >= 0)
+      weight_layer(x, &w, i, l);
+    else if (ht)
+      ht_vector_node(x, m, i, core, tl, F, G, &w.flit_hops);
+  }
+  double gacc = w.gacc + w.racc;
+  double port = w.port + w.racc * gread_ns(x), gbytes = w.gbytes + w.rby;
+  double noc = w.noc + w.rby, flit_hops = w.flit_hops, dyn = w.dyn;
+  const int64_t xbars = w.xbars;
   dyn += gacc * a->global.read_energy_pj;
   double static_mw;
   if (ht) {
