@@ -207,6 +207,7 @@ struct pt_ana_ctx {
   double *ll_npix;              // [nn] LL: pixels a vector node issues
   int nent;                     // LL: most (core, work) entries per mapping
   uint8_t *mem_hops;            // [ncores] to the chip's global memory
+  double *mem_flits;            // [ncores] (mem_hops + 1) / link width
   // Static power.
   double core_static_mw, global_static_mw;
   int chips;
@@ -923,6 +924,7 @@ pt_ana_ctx *pt_ana_new(const pt_map_ctx *c, pt_error *err) {
   x->sync_legs = a->comm == PT_COMM_SYNC ? 3 : 1;
   x->hops = pt_malloc((size_t)nc * nc);
   x->mem_hops = pt_malloc(nc);
+  x->mem_flits = pt_malloc(nc * sizeof *x->mem_flits);
   x->mem_msg_ns = pt_malloc(nc * sizeof *x->mem_msg_ns);
   double hsum = 0;
   for (int i = 0; i < nc; i++) {
@@ -935,6 +937,7 @@ pt_ana_ctx *pt_ana_new(const pt_map_ctx *c, pt_error *err) {
     int h = pt_opcost_hops(a, i, -1 - i / a->cores, &ch);
     x->mem_hops[i] = (uint8_t)(h < 255 ? h : 255);
     x->mem_msg_ns[i] = 2 * (h * x->hop_ns + ch * a->offchip_latency_ns);
+    x->mem_flits[i] = (x->mem_hops[i] + 1) / (double)a->link_width_bytes;
   }
   x->avg_hops = nc > 1 ? hsum / ((double)nc * (nc - 1)) : 0;
   // Weight layers under every format.
@@ -1052,7 +1055,7 @@ void pt_ana_free(pt_ana_ctx *x) {
   free(x->mb_first), free(x->mb);
   for (int m = 0; m < 2; m++)
     free(x->run_end[m]), free(x->run_start[m]);
-  free(x->mem_hops), free(x->mem_msg_ns), free(x->send_ns);
+  free(x->mem_hops), free(x->mem_flits), free(x->mem_msg_ns), free(x->send_ns);
   free(x->send_bytes), free(x->send_flits);
   free(x->vec_core_ns), free(x->ll_vec_ns), free(x->ll_vec_pj);
   free(x->vec_node_ns), free(x->vh_layer), free(x->vh_parts);
@@ -1404,7 +1407,7 @@ static void weight_layer(const pt_ana_ctx *x, ana_walk *w, int i, int l) {
   double rby = w->rby;
   int64_t xbars = w->xbars;
   const double legs = x->sync_legs * x->hop_ns;
-  const double link = x->a->link_width_bytes, inv_link = 1 / link;
+  const double link = x->a->link_width_bytes;
   const ana_lf *f = &x->lf[l * PT_UNF_COUNT + m->unfold[l]];
   // from global memory: HT, and LL's layers that read the graph's input
   const bool loads = ht || f->reads_input;
@@ -1459,6 +1462,7 @@ static void weight_layer(const pt_ana_ctx *x, ana_walk *w, int i, int l) {
   // LL issues the windows in raster order over all replicas, so the
   // open outputs are those of the last dmax windows of the layer, owned
   // by all replicas in turn.
+  const bool scatter = xf > 0;
   const double open = f->dmax <= 0 ? 0
       : ht ? (f->dmax < L ? f->dmax : L) * f->out_per_win * f->acc_bytes *
                  (R > 1 ? 2 : 1)
@@ -1491,7 +1495,7 @@ static void weight_layer(const pt_ana_ctx *x, ana_walk *w, int i, int l) {
         racc += W * (s1->acc - s0->acc) + (s1->xacc - s0->xacc);
         double by = W * (s1->by - s0->by) + (s1->xby - s0->xby);
         rby += by;
-        flit_hops += by * inv_link * (x->mem_hops[c] + 1);
+        flit_hops += by * x->mem_flits[c];
       }
       double mx = f->mb_all;
       if (j1 - j0 < nag) {
@@ -1508,7 +1512,7 @@ static void weight_layer(const pt_ana_ctx *x, ana_walk *w, int i, int l) {
       if (mx > mem[c])
         mem[c] = mx;
       own += s1->add - s0->add;
-      if (xf > 0 && c != next) {
+      if (scatter && c != next) {
         // the share of its partial sums owned by the next replica
         const double xfer = s1->xfer - s0->xfer;
         double h = x->hops[c * nc + next];
