@@ -1162,7 +1162,6 @@ static void ht_vector_node(const pt_ana_ctx *x, const pt_mapping *m, int i,
   const ana_vpre *pre = &x->vh_pre[x->vh_off[i]];
   const int64_t parts = x->vh_parts[i], steps = f->steps, R = m->repl[l];
   const int64_t q = steps / R, rem = steps % R;
-  const double link = x->a->link_width_bytes;
   const double ratio = (double)parts / (double)steps;
   int64_t lo = 0;
   for (int64_t k = 0; k < R; k++) {
@@ -1182,8 +1181,7 @@ static void ht_vector_node(const pt_ana_ctx *x, const pt_mapping *m, int i,
       tl[home] = (tl[home] > ready ? tl[home] : ready) + t;
       if (tl[home] > F[i])
         F[i] = tl[home];
-      *flit_hops += (pre[hi].bytes - pre[lo].bytes) / link *
-                    (x->mem_hops[home] + 1);
+      *flit_hops += (pre[hi].bytes - pre[lo].bytes) * x->mem_flits[home];
     }
     lo = hi;
   }
@@ -1407,7 +1405,6 @@ static void weight_layer(const pt_ana_ctx *x, ana_walk *w, int i, int l) {
   double rby = w->rby;
   int64_t xbars = w->xbars;
   const double legs = x->sync_legs * x->hop_ns;
-  const double link = x->a->link_width_bytes;
   const ana_lf *f = &x->lf[l * PT_UNF_COUNT + m->unfold[l]];
   // from global memory: HT, and LL's layers that read the graph's input
   const bool loads = ht || f->reads_input;
@@ -1620,7 +1617,7 @@ static void weight_layer(const pt_ana_ctx *x, ana_walk *w, int i, int l) {
     port += st * gwrite_ns(x), gacc += st;
     gbytes += (double)f->steps * f->st_bytes;
     noc += (double)f->steps * f->st_bytes;
-    flit_hops += (double)f->steps * f->st_bytes / link * (x->mem_hops[m->ag_core[m->ag_start[l]]] + 1);
+    flit_hops += (double)f->steps * f->st_bytes * x->mem_flits[lcr[0]];
   }
   // LL: a round's partial sums for other replicas go once all of the
   // layer's replicas ran their mvm (schedule_ll.c, since 954cb16), so
@@ -1628,6 +1625,8 @@ static void weight_layer(const pt_ana_ctx *x, ana_walk *w, int i, int l) {
   // serial chain only their transfer costs count (above), in the rounds
   // the owners' receiving in turn (ll_delivery_chain).
   D[l] = (double)pt_ceil_div(f->steps, R) * tw;
+  // LL: the entries made in the run loop get their core's whole work and
+  // replica counts.
   for (int j = (int)w->ea0[l]; j < ne; j++) {
     const int c = (int)ent[4 * j];
     ent[4 * j + 1] = lw[c], ent[4 * j + 2] = nrep[c];
