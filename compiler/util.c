@@ -43,6 +43,12 @@ void *pt_malloc(size_t n) { return check(malloc(n ? n : 1), n); }
 void *pt_calloc(size_t count, size_t size) {
   return check(calloc(count ? count : 1, size ? size : 1), count * size);
 }
+void *pt_calloc_aligned(size_t count, size_t size, size_t align) {
+  size_t n = (count * size + align - 1) / align * align;
+  if (n == 0)
+    n = align;
+  return memset(check(aligned_alloc(align, n), n), 0, n);
+}
 void *pt_realloc(void *p, size_t n) { return check(realloc(p, n ? n : 1), n); }
 char *pt_strdup(const char *s) {
   size_t n = strlen(s) + 1;

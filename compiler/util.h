@@ -29,6 +29,8 @@ void pt_error_prefix(pt_error *err, const char *fmt, ...)
 // is the one condition on which the library aborts (with a message).
 void *pt_malloc(size_t n);
 void *pt_calloc(size_t count, size_t size);
+// Zeroed, aligned to `align` bytes (a power of two; free() releases it).
+void *pt_calloc_aligned(size_t count, size_t size, size_t align);
 void *pt_realloc(void *p, size_t n);
 char *pt_strdup(const char *s);
 

@@ -118,15 +118,23 @@ typedef struct {
 // the AGs that start a row block (a core loads a block's inputs once per
 // window, at the AG that starts the block and at the first AG of a run);
 // start[a] is end[a] less AG a's load when it does not start a block.
+// The partial sums sent to another core (xsum, the same in both modes and
+// at both ends of a run) are kept apart, and a run entry fills one cache
+// line.
 typedef struct {
   double t;               // mvm + loads (HT: with reuse) or gathers, ns
   double runs;            // load instructions
   double first;           // HT: the first window's extra load time, ns
   double acc, xacc;       // port accesses per window, the first's extra
   double by, xby;         // bytes loaded per window, the first's extra
-  double add, xfer, dn;   // partial sums: adding, one side of sending
-  double elems, flits;    // (no hops), deliveries, their elements, flits
+  double add;             // adding the partial sums received, ns
 } ana_run;
+_Static_assert(sizeof(ana_run) == 64, "ana_run is a cache line");
+
+typedef struct {
+  double xfer;            // one side of sending partial sums (no hops), ns
+  double dn, elems, flits;  // their deliveries, elements, flits
+} ana_xrun;
 
 #define ANA_MAX_DIST 24
 
@@ -173,6 +181,7 @@ struct pt_ana_ctx {
   ana_ag *ag;                   // (pt_ana_new only)
   ana_lf *lf;                   // [nl * PT_UNF_COUNT]
   ana_run *run_end[2], *run_start[2];  // [mode] per format: [ags + 1]
+  ana_xrun *xsum;               // per format: [ags + 1]
   // A run's local buffers: the largest of its first AG's (mb_first) and
   // its block-first AGs' (sparse table mb: level v holds the largest over
   // 2^v AGs from each, 0 for the others).
@@ -822,6 +831,11 @@ static int floor_log2(int n) {
 #endif
 }
 
+// The larger of a and b (branch-free on most targets).
+static inline double dmax(double a, double b) {
+  return a > b ? a : b;
+}
+
 // Whether the n AGs a[0 .. n) are all on one core (a word at a time).
 static bool one_core(const int16_t *a, int n) {
   int j = 1;
@@ -861,9 +875,10 @@ static void run_tables(pt_ana_ctx *x) {
     nsum += f->ags + 1, nmb += f->ags * lev;
   }
   for (int m = 0; m < 2; m++) {
-    x->run_end[m] = pt_calloc(nsum > 0 ? nsum : 1, sizeof *x->run_end[m]);
-    x->run_start[m] = pt_calloc(nsum > 0 ? nsum : 1, sizeof *x->run_start[m]);
+    x->run_end[m] = pt_calloc_aligned(nsum, sizeof(ana_run), 64);
+    x->run_start[m] = pt_calloc_aligned(nsum, sizeof(ana_run), 64);
   }
+  x->xsum = pt_calloc(nsum > 0 ? nsum : 1, sizeof *x->xsum);
   x->mb_first = pt_calloc(nsum > 0 ? nsum : 1, sizeof *x->mb_first);
   x->mb = pt_calloc(nmb > 0 ? nmb : 1, sizeof *x->mb);
   for (int i = 0; i < x->nl * PT_UNF_COUNT; i++) {
@@ -876,6 +891,10 @@ static void run_tables(pt_ana_ctx *x) {
     for (int j = 0; j < n; j++) {
       const ana_ag *g = &x->ag[f->ag0 + j];
       x->mb_first[f->sum0 + j] = g->mem_bytes;
+      const ana_xrun *xs = &x->xsum[f->sum0 + j];
+      x->xsum[f->sum0 + j + 1] =
+          (ana_xrun){xs->xfer + g->dl_xfer_ns, xs->dn + g->dl_n,
+                     xs->elems + g->dl_elems, xs->flits + g->dl_flits};
       mb[j] = g->block_first ? g->mem_bytes : 0;
       if ((j == 0 || g->block_first) && g->mem_bytes > f->mb_all)
         f->mb_all = g->mem_bytes;
@@ -891,8 +910,7 @@ static void run_tables(pt_ana_ctx *x) {
       for (int m = 0; m < 2; m++) {
         ana_run v = m == PT_MODE_HT ? ht : f->reads_input ? in : ll;
         ana_run *e = &x->run_end[m][f->sum0], a = e[j];
-        a.t += g->mvm_ns, a.add += g->dl_add_ns, a.xfer += g->dl_xfer_ns;
-        a.dn += g->dl_n, a.elems += g->dl_elems, a.flits += g->dl_flits;
+        a.t += g->mvm_ns, a.add += g->dl_add_ns;
         e[j + 1] = run_plus(a, v, g->block_first ? 1 : 0);
         x->run_start[m][f->sum0 + j] = run_plus(e[j], v, g->block_first ? 0 : -1);
       }
@@ -1052,7 +1070,7 @@ void pt_ana_free(pt_ana_ctx *x) {
   if (!x)
     return;
   free(x->ag), free(x->lf), free(x->layer_of), free(x->hops);
-  free(x->mb_first), free(x->mb);
+  free(x->mb_first), free(x->mb), free(x->xsum);
   for (int m = 0; m < 2; m++)
     free(x->run_end[m]), free(x->run_start[m]);
   free(x->mem_hops), free(x->mem_flits), free(x->mem_msg_ns), free(x->send_ns);
@@ -1178,9 +1196,8 @@ static void ht_vector_node(const pt_ana_ctx *x, const pt_mapping *m, int i,
       double t = pre[hi].ns - pre[lo].ns +
                  (pre[hi].nmsg - pre[lo].nmsg) * x->mem_msg_ns[home];
       core[home] += t;
-      tl[home] = (tl[home] > ready ? tl[home] : ready) + t;
-      if (tl[home] > F[i])
-        F[i] = tl[home];
+      tl[home] = dmax(tl[home], ready) + t;
+      F[i] = dmax(F[i], tl[home]);
       *flit_hops += (pre[hi].bytes - pre[lo].bytes) * x->mem_flits[home];
     }
     lo = hi;
@@ -1332,14 +1349,12 @@ static double ll_rounds(const pt_ana_ctx *x, const pt_mapping *m, double *S,
         const double share = rate < en[2] ? rate / en[2] : 1;
         en[1] = e->per * share * (en[1] + en[3] * send[i] / R);
         load[c] += en[1];
-        if (load[c] > top)
-          top = load[c];
+        top = dmax(top, load[c]);
       }
     } else {
       for (int j = (int)e0[l]; j < (int)e1[l]; j++) {
         const int c = (int)ent[4 * j];
-        if (load[c] >= top)
-          stale = true;
+        stale |= load[c] >= top;
         load[c] -= ent[4 * j + 1];
       }
     }
@@ -1410,6 +1425,7 @@ static void weight_layer(const pt_ana_ctx *x, ana_walk *w, int i, int l) {
   const bool loads = ht || f->reads_input;
   const ana_run *rst = &x->run_start[m->mode][f->sum0];
   const ana_run *ren = &x->run_end[m->mode][f->sum0];
+  const ana_xrun *xs = &x->xsum[f->sum0];
   const float *mbf = &x->mb_first[f->sum0], *mb = &x->mb[f->mb0];
   const int R = m->repl[l], nag = (int)f->ags;
   const int64_t q = f->steps / R, rem = f->steps % R;
@@ -1506,32 +1522,31 @@ static void weight_layer(const pt_ana_ctx *x, ana_walk *w, int i, int l) {
             mx = t0[j1 - (1 << v)];
         }
       }
-      if (mx > mem[c])
-        mem[c] = mx;
+      mem[c] = dmax(mem[c], mx);
       own += s1->add - s0->add;
+      const ana_xrun *x0 = &xs[j0], *x1 = &xs[j1];
       if (scatter && c != next) {
         // the share of its partial sums owned by the next replica
-        const double xfer = s1->xfer - s0->xfer;
+        const double xfer = x1->xfer - x0->xfer;
         double h = x->hops[c * nc + next];
-        t += xf * (xfer + (s1->dn - s0->dn) * legs * h);
+        t += xf * (xfer + (x1->dn - x0->dn) * legs * h);
         core[next] += W * xf * xfer;
-        noc += W * xf * (s1->elems - s0->elems) * eb;
-        flit_hops += W * xf * (s1->flits - s0->flits) * (h + 1);
+        noc += W * xf * (x1->elems - x0->elems) * eb;
+        flit_hops += W * xf * (x1->flits - x0->flits) * (h + 1);
       }
       if (c != home) {
         double h = x->hops[c * nc + home];
-        double xt = s1->xfer - s0->xfer + (s1->dn - s0->dn) * legs * h;
+        double xt = x1->xfer - x0->xfer + (x1->dn - x0->dn) * legs * h;
         t += xt;
         own += xt;
-        noc += W * (s1->elems - s0->elems) * eb;
-        flit_hops += W * (s1->flits - s0->flits) * (h + 1);
+        noc += W * (x1->elems - x0->elems) * eb;
+        flit_hops += W * (x1->flits - x0->flits) * (h + 1);
       }
       core[c] += W * t;
       lw[c] += W * t;
-      if (t > repmax)
-        repmax = t;
-      if (ht && tl[c] > start)
-        start = tl[c];
+      repmax = dmax(repmax, t);
+      if (ht)
+        start = dmax(start, tl[c]);
       if (!ht) {
         // LL: the layer's entry on core c (its work there is lw[c] once
         // all replicas are counted), with how many of its replicas have
@@ -1541,15 +1556,14 @@ static void weight_layer(const pt_ana_ctx *x, ana_walk *w, int i, int l) {
           ent[4 * ne] = c;
           ne++;
         }
-        if (kmx[c] != k)
-          kmx[c] = k, nrep[c]++, nhome[c] += u == rk[k];
+        const int fresh = kmx[c] != k; // replica k's first run there
+        kmx[c] = k, nrep[c] += fresh, nhome[c] += fresh & (u == rk[k]);
       }
     }
     double fin = ht ? f->fin_ht_ns + f->out_per_win * x->mem_msg_ns[home]
                     : f->fin_ll_ns;
     core[home] += W * (own + fin) + first;
-    if (repmax + own + fin > tw)
-      tw = repmax + own + fin;
+    tw = dmax(tw, repmax + own + fin);
     lw[home] += W * (own + fin) + first;
     chain_w += repmax + own + fin;
     if (!ht) // LL: the owner's receiving work (ll_delivery_chain)
@@ -1563,8 +1577,8 @@ static void weight_layer(const pt_ana_ctx *x, ana_walk *w, int i, int l) {
         kmn[home] = k;
       kmx[home] = k;
     }
-    if (!ht && f->hold_bytes > mem[home])
-      mem[home] = f->hold_bytes;
+    if (!ht)
+      mem[home] = dmax(mem[home], f->hold_bytes);
   }
   // The replica's cores advance in lock-step (synchronous partial sums)
   // and a core interleaves the windows of all the layer's replicas it
@@ -1585,8 +1599,7 @@ static void weight_layer(const pt_ana_ctx *x, ana_walk *w, int i, int l) {
   span_w *= chain_w / R;
   double cstart = 0;
   for (int k = 0; crounds > 0 && k < R; k++)
-    if (rs[2 * k] > cstart)
-      cstart = rs[2 * k];
+    cstart = dmax(cstart, rs[2 * k]);
   for (int k = 0; ht && k < R; k++) {
     double dur = rs[2 * k + 1];
     if (crounds > 0) {
@@ -1598,19 +1611,14 @@ static void weight_layer(const pt_ana_ctx *x, ana_walk *w, int i, int l) {
     }
     // over the replica's cores: its home (its first run's), the others
     const int home = lcr[k * nag], u0 = rk[k] + 1, u1 = rk[k + 1];
-    if (lw[home] > dur)
-      dur = lw[home];
+    dur = dmax(dur, lw[home]);
     for (int u = u0; u < u1; u++)
-      if (lw[lcr[run[u]]] > dur)
-        dur = lw[lcr[run[u]]];
+      dur = dmax(dur, lw[lcr[run[u]]]);
     double end = rs[2 * k] + dur;
-    if (end > tl[home])
-      tl[home] = end;
+    tl[home] = dmax(tl[home], end);
     for (int u = u0; u < u1; u++)
-      if (end > tl[lcr[run[u]]])
-        tl[lcr[run[u]]] = end;
-    if (end > F[i])
-      F[i] = end;
+      tl[lcr[run[u]]] = dmax(tl[lcr[run[u]]], end);
+    F[i] = dmax(F[i], end);
   }
   if (ht) {
     double st = (double)f->steps * f->st_acc;
