@@ -24,8 +24,8 @@
 // sparse table of their local memory), so that a run of consecutive AGs
 // on one core costs O(1) however long it is. pt_ana_eval then walks the
 // graph once in node order, each weight layer's AGs once to find its runs
-// and the runs a few times (O(AGs + replicas of the layers vector layers
-// follow + nodes + edges)):
+// and its runs once (HT: the cores off a replica's home twice) (O(AGs +
+// replicas of the layers vector layers follow + nodes + edges)):
 //  HT  core time = sum over the windows of the core's replicas of their
 //      per-window time on that core, plus the vector parts it runs. A
 //      timeline replays the streams' order: every core has a clock; a
