@@ -105,6 +105,11 @@ int pt_part_layer(const pt_graph *g, int node, pt_unfold u,
                      n->name, pt_op_names[n->op]);
   const pt_tensor *x = &g->t[n->in[0]], *w = &g->t[n->in[1]],
                   *y = &g->t[n->out[0]];
+  for (int k = 0; k < w->ndim; k++)
+    if (w->dims[k] <= 0)
+      return pt_errorf(err, "node '%s': weight %s has %lld in dimension %d; "
+                       "a weight layer needs a non-empty weight tensor",
+                       n->name, w->name, (long long)w->dims[k], k);
   if (pt_tensor_chw(x, p->in_chw) || pt_tensor_chw(y, p->out_chw))
     return pt_errorf(err, "node '%s': %s on a rank-%d tensor is not "
                      "supported by the partitioner (ranks 2-4 are)",

@@ -44,6 +44,8 @@ void *pt_calloc(size_t count, size_t size) {
   return check(calloc(count ? count : 1, size ? size : 1), count * size);
 }
 void *pt_calloc_aligned(size_t count, size_t size, size_t align) {
+  if (size && count > (SIZE_MAX - align) / size)
+    check(NULL, SIZE_MAX);
   size_t n = (count * size + align - 1) / align * align;
   if (n == 0)
     n = align;

@@ -23,9 +23,9 @@
 // The AG tables are kept as prefix sums over the AGs of a replica (and a
 // sparse table of their local memory), so that a run of consecutive AGs
 // on one core costs O(1) however long it is. pt_ana_eval then walks the
-// graph once in node order, each weight layer's AGs once to find its runs
-// and its runs once (HT: the cores off a replica's home twice) (O(AGs +
-// replicas of the layers vector layers follow + nodes + edges)):
+// graph once in node order, each weight layer's AGs once or twice to find
+// its runs and its runs once (HT: the cores off a replica's home twice)
+// (O(AGs + replicas of the layers vector layers follow + nodes + edges)):
 //  HT  core time = sum over the windows of the core's replicas of their
 //      per-window time on that core, plus the vector parts it runs. A
 //      timeline replays the streams' order: every core has a clock; a
@@ -861,8 +861,8 @@ static ana_run run_plus(ana_run a, ana_run v, double w) {
 }
 
 // The run tables (ana_run, mb) of every layer and format, from the per-AG
-// figures.
-static void run_tables(pt_ana_ctx *x) {
+// figures. Fails when they need more entries than 32-bit offsets reach.
+static int run_tables(pt_ana_ctx *x, pt_error *err) {
   int64_t nsum = 0, nmb = 0;
   for (int i = 0; i < x->nl * PT_UNF_COUNT; i++) {
     ana_lf *f = &x->lf[i];
@@ -873,6 +873,10 @@ static void run_tables(pt_ana_ctx *x) {
       lev++;
     f->sum0 = (int32_t)nsum, f->mb0 = (int32_t)nmb, f->mblev = lev;
     nsum += f->ags + 1, nmb += f->ags * lev;
+    if (nsum > INT32_MAX || nmb > INT32_MAX)
+      return pt_errorf(err, "%s: the analytical model's tables would need "
+                       "over 2^31 entries (too many AGs over the layers "
+                       "and formats)", x->c->g->path);
   }
   for (int m = 0; m < 2; m++) {
     x->run_end[m] = pt_calloc_aligned(nsum, sizeof(ana_run), 64);
@@ -921,6 +925,7 @@ static void run_tables(pt_ana_ctx *x) {
         mb[v * n + j] = p > q ? p : q;
       }
   }
+  return 0;
 }
 
 pt_ana_ctx *pt_ana_new(const pt_map_ctx *c, pt_error *err) {
@@ -989,7 +994,10 @@ pt_ana_ctx *pt_ana_new(const pt_map_ctx *c, pt_error *err) {
       x->lf[l * PT_UNF_COUNT + u].ag0 = ag0;
     }
   free(pc), free(pv), free(tg), free(st);
-  run_tables(x);
+  if (run_tables(x, err)) {
+    pt_ana_free(x);
+    return NULL;
+  }
   free(x->ag);
   x->ag = NULL;
   // Vector layers and the LL structure.
@@ -1456,7 +1464,7 @@ static void weight_layer(const pt_ana_ctx *x, ana_walk *w, int i, int l) {
     lw[lcr[run[u]]] = 0, lm[lcr[run[u]]] = 0, kmn[lcr[run[u]]] = -1;
   // Scatter formats: partial sums for outputs a later window completes.
   // HT: the fraction xf that goes to the next replica's home core, and
-  // the rounds `cr` of a replica that send there (the last dmax of its
+  // the rounds `crounds` of a replica that send there (the last dmax of its
   // L); in those rounds the replicas wait for each other along the
   // chain of ranges. Open accumulators on the home core: the outputs
   // of dmax windows, twice when a neighbour completes some of them.
@@ -1472,10 +1480,10 @@ static void weight_layer(const pt_ana_ctx *x, ana_walk *w, int i, int l) {
     for (int j = 0; j < f->nd; j++)
       xf += f->dfrac[j] * (fmod(f->dist[j], R) != 0);
   }
+  const bool scatter = xf > 0;
   // LL issues the windows in raster order over all replicas, so the
   // open outputs are those of the last dmax windows of the layer, owned
   // by all replicas in turn.
-  const bool scatter = xf > 0;
   const double open = f->dmax <= 0 ? 0
       : ht ? (f->dmax < L ? f->dmax : L) * f->out_per_win * f->acc_bytes *
                  (R > 1 ? 2 : 1)

@@ -181,6 +181,23 @@ static void test_fc(void **state) {
   pt_graph_free(g);
 }
 
+// An fc with no outputs (weight [0, 512]) has nothing to map: an error
+// naming the node and the weight, not a layer of zero AGs.
+static void test_empty_weight(void **state) {
+  (void)state;
+  pt_arch a = isaac_like();
+  pt_graph *g = fc_graph(512, 0);
+  pt_part p;
+  pt_error err = {{0}};
+  assert_int_equal(pt_part_layer(g, 0, PT_UNF_IM2COL, &a, &p, &err), -1);
+  assert_non_null(strstr(err.msg, "node 'fc': weight w has 0 in dimension 0"));
+  pt_graph_free(g);
+  g = conv_graph(3, 8, 8, 0, 3, 1, 1, 1);
+  assert_int_equal(pt_part_layer(g, 0, PT_UNF_IM2COL, &a, &p, &err), -1);
+  assert_non_null(strstr(err.msg, "non-empty weight tensor"));
+  pt_graph_free(g);
+}
+
 // vgg16's first fc: 25088 x 4096 is 196 row blocks of 32 crossbars; an AG
 // holds at most 12 (one core), so each row block is 3 AGs (12, 12, 8).
 static void test_wide_fc_column_blocks(void **state) {
@@ -235,6 +252,7 @@ int main(void) {
       cmocka_unit_test(test_depthwise_packs_groups),
       cmocka_unit_test(test_grouped_conv),
       cmocka_unit_test(test_fc),
+      cmocka_unit_test(test_empty_weight),
       cmocka_unit_test(test_wide_fc_column_blocks),
       cmocka_unit_test(test_fits_is_a_packing),
       cmocka_unit_test(test_unfold_names),
