@@ -1068,8 +1068,13 @@ pt_ana_ctx *pt_ana_new(const pt_map_ctx *c, pt_error *err) {
   x->nent = nc * (c->xbars_per_core > 0 ? c->xbars_per_core : 1) + 1;
   x->core_static_mw = pt_opcost_core_static_mw(a);
   x->global_static_mw = a->global.static_power_mw;
+  // pt_ana_eval's scratch, in the order it carves it (doubles): D, runs0,
+  // ea1; S, F, G; tl, lw, lm, kmn and kmx (int32), rs; ea0; ent; the
+  // events; load; run and rk (int32); nrep and nhome (int32). Some terms
+  // are generous (kmn and kmx need nc, load nc).
   x->nwork = 3 * nl + 3 * g->nn + 5 * nc + 2 * c->max_ags + 1 +
-             (nl + 1) + 4 * x->nent + 6 * g->nn + 2 * nc + (c->max_ags + 1) + nc;
+             (nl + 1) + 4 * x->nent + 6 * g->nn + 2 * nc +
+             (c->max_ags + 1) + nc;
   (void)err;
   return x;
 }
@@ -1265,14 +1270,12 @@ static void sort_events(ll_event *ev, int n) {
 static double max_load(const double *v, int n) {
   double a[4] = {0, 0, 0, 0};
   int c = 0;
-  for (; c + 4 <= n; c += 4)
+  for (; c + 4 <= n; c += 4) // four chains of maxima, not one
     for (int k = 0; k < 4; k++)
-      a[k] = v[c + k] > a[k] ? v[c + k] : a[k];
+      a[k] = dmax(a[k], v[c + k]);
   for (; c < n; c++)
-    a[0] = v[c] > a[0] ? v[c] : a[0];
-  a[0] = a[1] > a[0] ? a[1] : a[0];
-  a[2] = a[3] > a[2] ? a[3] : a[2];
-  return a[2] > a[0] ? a[2] : a[0];
+    a[0] = dmax(a[0], v[c]);
+  return dmax(dmax(a[0], a[1]), dmax(a[2], a[3]));
 }
 
 static double ll_rounds(const pt_ana_ctx *x, const pt_mapping *m, double *S,
@@ -1492,11 +1495,10 @@ static void weight_layer(const pt_ana_ctx *x, ana_walk *w, int i, int l) {
     const double W = (double)(q + (k < rem));
     const int16_t *cr = &lcr[k * nag];
     const int home = cr[0];
-    const int next = xf > 0 ? lcr[(k + 1 < R ? k + 1 : k) * nag] : home;
+    const int next = scatter ? lcr[(k + 1 < R ? k + 1 : k) * nag] : home;
     if (open > 0) {
       lm[home] += open;
-      if (lm[home] > mem[home])
-        mem[home] = lm[home];
+      mem[home] = dmax(mem[home], lm[home]);
     }
     double repmax = 0, own = 0, first = 0;
     // HT timeline: the replica starts when its input is ready and all
@@ -1613,9 +1615,7 @@ static void weight_layer(const pt_ana_ctx *x, ana_walk *w, int i, int l) {
     if (crounds > 0) {
       rs[2 * k] = cstart;
       const double W = (double)(q + (k < rem));
-      double ser = (W - crounds) * rs[2 * k + 1] / W + crounds * span_w;
-      if (ser > dur)
-        dur = ser;
+      dur = dmax(dur, (W - crounds) * rs[2 * k + 1] / W + crounds * span_w);
     }
     // over the replica's cores: its home (its first run's), the others
     const int home = lcr[k * nag], u0 = rk[k] + 1, u1 = rk[k + 1];
@@ -1650,7 +1650,7 @@ static void weight_layer(const pt_ana_ctx *x, ana_walk *w, int i, int l) {
   }
   if (!ht) {
     int at = 0;
-    double wait = ll_delivery_chain(lcr, R, nag, xf > 0, rs, &at);
+    double wait = ll_delivery_chain(lcr, R, nag, scatter, rs, &at);
     if (wait > 0)
       ent[4 * kmn[lcr[at * nag]] + 1] += (double)q * wait;
   }
